@@ -1,0 +1,54 @@
+# One task file for the project. `make serve` and `make test` are the README's two commands.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+export OMP_WAIT_POLICY ?= PASSIVE
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_OFFLINE := 1
+export HF_HUB_DISABLE_TELEMETRY := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install install-test browser serve test ingest bench i18n-extract i18n-update i18n-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# CPU torch first, from local disk: an unpinned torch would pull a multi-GB CUDA build.
+install: $(BIN)/python
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e .
+
+install-test: install
+	$(PIP) install -q -e '.[test]'
+
+# Debian's Chromium for the browser tests; never `playwright install` (it downloads a browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "warning: could not install chromium; browser tests will be skipped"; fi
+
+serve: install
+	$(BIN)/assistant serve
+
+ingest: install
+	$(BIN)/assistant ingest
+
+test: install-test browser
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
+i18n-extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 -k N_plural:1,2 --no-location --omit-header -o translations/messages.pot assistant
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+
+i18n-check: install
+	$(BIN)/python -m pytest tests/test_i18n.py
+
+clean:
+	rm -rf $(VENV) data test-output

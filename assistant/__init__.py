@@ -1,0 +1,1 @@
+"""CBSS child-protection guidance assistant."""

@@ -1,0 +1,129 @@
+"""Settings: read once from ``ASSISTANT_*`` environment variables and passed explicitly.
+
+This is the only module that reads the environment for the assistant's own settings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from .errors import ConfigError
+
+LOCALES = ("en", "da", "de", "et", "fi", "is", "lv", "lt", "nb", "pl", "sv", "uk")
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_corpus() -> Path:
+    shipped = _PROJECT_ROOT / "corpus"
+    return shipped if shipped.is_dir() else Path("corpus")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the assistant. ``ENV`` maps each field to its variable and help text."""
+
+    data_dir: Path = Path("data")
+    corpus_dir: Path = _default_corpus()
+    chroma_url: str = ""
+    collection: str = "guidance"
+    embedder: str = "e5"
+    st_query_prompt: str = ""
+    st_passage_prompt: str = ""
+    chunk_size: int = 800
+    chunk_overlap: int = 1
+    top_k: int = 8
+    retrieval: str = "hybrid"
+    max_quotes: int = 4
+    max_quotes_per_doc: int = 2
+    min_relevance: float = 0.80
+    host: str = "127.0.0.1"
+    port: int = 7860
+    default_locale: str = "en"
+    country: str = ""
+    max_message_chars: int = 2000
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Build settings from ``ASSISTANT_*`` variables (``environ`` defaults to ``os.environ``)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            var = "ASSISTANT_" + f.name.upper()
+            if var not in environ or environ[var] == "":
+                continue
+            raw = environ[var].strip()
+            default = getattr(cls, f.name)
+            try:
+                if isinstance(default, bool):
+                    if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                        raise ValueError("expected true or false")
+                    values[f.name] = raw.lower() in {"1", "true", "yes", "on"}
+                elif isinstance(default, int):
+                    values[f.name] = int(raw)
+                elif isinstance(default, float):
+                    values[f.name] = float(raw)
+                elif isinstance(default, Path):
+                    values[f.name] = Path(raw).expanduser()
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise ConfigError(f"{var}={raw!r} is not valid ({exc}); unset it or give a {type(default).__name__}.") from exc
+        values.update(overrides)
+        return cls(**values).validated()
+
+    def replace(self, **changes: object) -> "Settings":
+        return replace(self, **changes).validated()
+
+    def validated(self) -> "Settings":
+        def bad(name: str, why: str) -> ConfigError:
+            return ConfigError(f"ASSISTANT_{name.upper()}: {why}")
+
+        if self.retrieval not in RETRIEVAL_MODES:
+            raise bad("retrieval", f"{self.retrieval!r} is not one of {', '.join(RETRIEVAL_MODES)}")
+        if self.default_locale not in LOCALES:
+            raise bad("default_locale", f"{self.default_locale!r} is not one of {' '.join(LOCALES)}")
+        if self.chunk_size < 100:
+            raise bad("chunk_size", "must be at least 100 characters")
+        if not 0 <= self.chunk_overlap <= 5:
+            raise bad("chunk_overlap", "must be 0 to 5 sentences")
+        if not 1 <= self.top_k <= 100:
+            raise bad("top_k", "must be between 1 and 100")
+        if not 1 <= self.max_quotes <= 10 or not 1 <= self.max_quotes_per_doc <= 10:
+            raise bad("max_quotes", "max_quotes and max_quotes_per_doc must be between 1 and 10")
+        if not 0 < self.port < 65536:
+            raise bad("port", "must be between 1 and 65535")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise bad("chroma_url", "must start with http:// or https:// (e.g. http://127.0.0.1:8000)")
+        if self.max_message_chars < 10:
+            raise bad("max_message_chars", "must be at least 10")
+        return self
+
+
+# Help text for each variable, used by the README table test and `assistant --help`.
+ENV_HELP: dict[str, str] = {
+    "data_dir": "Where the Chroma index, BM25 index and feedback database live.",
+    "corpus_dir": "Folder of documents to ingest (default: the shipped `corpus/`).",
+    "chroma_url": "URL of a `chroma run` server (e.g. `http://127.0.0.1:8000`); empty = embedded Chroma in the data dir.",
+    "collection": "Chroma collection name.",
+    "embedder": "`e5` (bundled multilingual-e5-small), `minilm` (bundled all-MiniLM-L6-v2) or `st:<model id or path>` (sentence-transformers).",
+    "st_query_prompt": "Prefix for queries with a sentence-transformers model (e.g. `query: `).",
+    "st_passage_prompt": "Prefix for passages with a sentence-transformers model (e.g. `passage: `).",
+    "chunk_size": "Target chunk size in characters (chunks are whole sentences).",
+    "chunk_overlap": "Sentences shared by neighbouring chunks.",
+    "top_k": "Chunks retrieved per question.",
+    "retrieval": "`hybrid` (dense + BM25), `dense` or `bm25`.",
+    "max_quotes": "Most quotes in one answer.",
+    "max_quotes_per_doc": "Most quotes from one document in one answer.",
+    "min_relevance": "Relevance below which the assistant says the documents do not answer (calibrated on the evaluation sets).",
+    "host": "Address the web chat listens on.",
+    "port": "Port of the web chat.",
+    "default_locale": "Interface language when the browser asks for none we have.",
+    "country": "ISO country code (e.g. `SE`) whose child helpline the safety notice shows; empty = from the interface language.",
+    "max_message_chars": "Longest message accepted.",
+    "debug": "Log message text (with e-mails, phone and identity numbers masked).",
+}

@@ -1,0 +1,119 @@
+"""Dataclasses that cross module boundaries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Section:
+    """A span of a document's text with its heading and/or page number."""
+
+    start: int
+    end: int
+    title: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned source document. ``text`` is what every offset and quote refers to."""
+
+    doc_id: str  # path relative to the corpus root, with forward slashes
+    title: str
+    language: str  # ISO 639-1 code
+    source_url: str
+    text: str
+    sections: tuple[Section, ...] = ()
+    kind: str = "guidance-note"
+    sha256: str = ""  # of the source file's bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of whole sentences from one document; ``text == document.text[start:end]``."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    title: str
+    language: str
+    source_url: str
+    section: str = ""
+    page: int | None = None
+    doc_sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better) and the parts it came from."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None  # cosine similarity, when the dense retriever found it
+    lexical: float | None = None  # BM25 score, when the lexical retriever found it
+
+
+@dataclass(frozen=True)
+class Citation:
+    title: str
+    source_url: str
+    section: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One sentence quoted verbatim: ``text == document.text[start:end]``."""
+
+    text: str
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    language: str
+    score: float
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Helpline:
+    country: str  # ISO 3166-1 alpha-2, e.g. "SE"
+    name: str
+    number: str
+    note: str = ""  # e.g. "chat 1717.is", "also 0 800 500 225"
+
+
+@dataclass(frozen=True)
+class SafeguardingNotice:
+    """Shown first when a message signals a child in danger. Numbers come from data, never from text."""
+
+    emergency: str
+    helplines: tuple[Helpline, ...]  # one when the country is known, all otherwise
+    country: str | None = None
+    matched: tuple[str, ...] = ()  # names of the rules that fired (never the message text)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a chat, used to resolve follow-up questions."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The assistant's reply. ``text`` is the whole reply rendered in ``locale`` (Markdown)."""
+
+    question: str
+    locale: str  # language of the framing (question's language, else UI language)
+    detected_language: str | None
+    quotes: tuple[Quote, ...]
+    abstained: bool
+    text: str
+    notice: SafeguardingNotice | None = None
+    relevance: float = 0.0
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
