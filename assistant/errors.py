@@ -48,7 +48,16 @@ class EmbedderMismatchError(StoreError):
 
 
 class InputError(AssistantError):
-    """A user's message or file cannot be used as it is."""
+    """A user's message or file cannot be used as it is.
+
+    ``message`` is an English msgid with ``{placeholders}``; the web and CLI translate it with
+    ``tr.gettext(error.message).format(**error.params)``.
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message = message
+        self.params = params
 
 
 class EvaluationError(AssistantError):

@@ -1,0 +1,126 @@
+"""Retrieval → Answer: whole sentences quoted verbatim with a citation each, or an abstention.
+
+Nothing here writes a fact: the only text that is not a quote is the translated framing
+(from the Babel catalogues) and citation data (titles, links) taken from the documents.
+Every quote is ``document.text[start:end]`` of the sentence it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .config import Settings
+from .i18n import Translator, language_name
+from .retrieval import Retrieval, ScoredSentence
+from .types import Answer, Citation, Quote, SafeguardingNotice
+
+_MIN_SENTENCE_CHARS = 25
+_QUOTE_MARGIN = 0.06  # a quote must be nearly as relevant as the best one
+_LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
+_TERM_BONUS = 0.02  # per name/number of the question found in the sentence
+_DISCLAIMER = re.compile(r"summary written for this assistant|not an official text", re.I)
+
+
+def _is_quotable(sentence: ScoredSentence) -> bool:
+    text = sentence.text
+    if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[.!?…:;)\"”»]$", text):
+        return False  # headings, list labels and fragments read badly alone
+    # The first paragraph of a guidance note says what the note is (a summary, not an
+    # official text); it answers no question.
+    return not (sentence.chunk.section == "" and sentence.chunk.doc_id.startswith("notes/"))
+
+
+def _terms(question: str) -> set[str]:
+    from .retrieval import names_and_numbers
+
+    return {t.lower() for t in re.findall(r"\w+", names_and_numbers(question)) if len(t) > 1}
+
+
+def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: str) -> list[Quote]:
+    """The 1–``max_quotes`` best sentences, at most ``max_quotes_per_doc`` per document,
+    grouped by document (best document first) and in source order within a document."""
+    terms = _terms(retrieval.query)
+    rank_of = {h.chunk.chunk_id: i for i, h in enumerate(retrieval.hits)}
+
+    def score(s: ScoredSentence) -> float:
+        bonus = _LANGUAGE_BONUS if s.chunk.language == user_language else 0.0
+        words = set(re.findall(r"\w+", s.text.lower()))
+        bonus += _TERM_BONUS * len(terms & words)
+        return s.similarity + bonus - 0.005 * rank_of.get(s.chunk.chunk_id, 10)
+
+    seen: set[tuple[str, int]] = set()
+    candidates = []
+    for s in sorted((s for s in retrieval.sentences if _is_quotable(s)), key=score, reverse=True):
+        if (s.doc_id, s.start) not in seen:  # overlapping chunks hold the same sentence twice
+            seen.add((s.doc_id, s.start))
+            candidates.append(s)
+    if not candidates:
+        return []
+    best = score(candidates[0])
+    chosen: list[ScoredSentence] = []
+    per_doc: dict[str, int] = {}
+    for s in candidates:
+        if len(chosen) >= settings.max_quotes or score(s) < best - _QUOTE_MARGIN:
+            break
+        if per_doc.get(s.doc_id, 0) >= settings.max_quotes_per_doc:
+            continue
+        per_doc[s.doc_id] = per_doc.get(s.doc_id, 0) + 1
+        chosen.append(s)
+    doc_order = list(dict.fromkeys(s.doc_id for s in chosen))
+    chosen.sort(key=lambda s: (doc_order.index(s.doc_id), s.start))
+    return [
+        Quote(text=s.text, doc_id=s.doc_id, chunk_id=s.chunk.chunk_id, start=s.start, end=s.end,
+              language=s.chunk.language, score=round(score(s), 4),
+              citation=Citation(title=s.chunk.title, source_url=s.chunk.source_url,
+                                section=s.chunk.section, page=s.chunk.page))
+        for s in chosen
+    ]
+
+
+def citation_line(quote: Quote, tr: Translator) -> str:
+    """"— [Title](link), Section, page 3 · language" for one quote."""
+    c = quote.citation
+    title = f"[{c.title}]({c.source_url})" if c.source_url else c.title
+    parts = [title]
+    if c.section and c.section != c.title:
+        parts.append(c.section)
+    if c.page is not None:
+        parts.append(tr.gettext("page {page}").format(page=c.page))
+    lang = language_name(quote.language, tr.locale)
+    return "— " + ", ".join(parts) + (f" · {lang}" if lang else "")
+
+
+def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "") -> str:
+    """Markdown: safety notice, framing, one block quote per quote with its citation, sources."""
+    blocks = [notice_md] if notice_md else []
+    if not quotes:
+        blocks.append(tr.gettext("I could not find an answer to this in the documents I have."))
+        blocks.append(tr.gettext(
+            "I can help with questions about child protection in the Baltic Sea region: Barnahus, "
+            "laws against corporal punishment, children's rights, children in transnational cases, "
+            "and where to get help."))
+        return "\n\n".join(blocks)
+    blocks.append(tr.gettext("This is what the documents say, quoted word for word:"))
+    for q in quotes:
+        quoted = q.text.replace("\n", " ")
+        blocks.append(f"> {quoted}\n>\n> {citation_line(q, tr)}")
+    sources = list(dict.fromkeys((q.citation.title, q.citation.source_url) for q in quotes))
+    heading = tr.ngettext("{n} source", "{n} sources", len(sources)).format(n=len(sources))
+    lines = [f"- [{t}]({u})" if u else f"- {t}" for t, u in sources]
+    blocks.append(f"**{heading}**\n" + "\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def compose_answer(question: str, retrieval: Retrieval, settings: Settings, tr: Translator, *,
+                   detected_language: str | None, notice: SafeguardingNotice | None,
+                   render_notice: Callable[[SafeguardingNotice, Translator], str]) -> Answer:
+    """Quote when the corpus is relevant enough; otherwise abstain (a notice is shown either way)."""
+    abstained = retrieval.relevance < settings.min_relevance
+    quotes = [] if abstained else choose_quotes(retrieval, settings, user_language=tr.locale)
+    notice_md = render_notice(notice, tr) if notice else ""
+    return Answer(
+        question=question, locale=tr.locale, detected_language=detected_language, quotes=tuple(quotes),
+        abstained=not quotes, text=render_answer(quotes, tr, notice_md=notice_md), notice=notice,
+        relevance=round(retrieval.relevance, 4), hits=tuple(retrieval.hits),
+    )

@@ -1,0 +1,125 @@
+"""Document → sentence spans → chunks of whole sentences, with offsets into the document text.
+
+Pure functions: no model, no store. A chunk's ``text`` is always ``document.text[start:end]``,
+so every quote taken from it can be traced back to its exact place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Iterator
+
+from .types import Chunk, Document, Section
+
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before whitespace
+# and an upper-case letter, digit or opening quote; or at a blank line / line break before a
+# heading-like line. Abbreviations that must not end a sentence are checked separately.
+_END = re.compile(r"""[.!?…]+["'”’»)\]]*(?=\s+["'“„«(\[]?[\d\w])""", re.UNICODE)
+_ABBREVIATIONS = {
+    "e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "no", "nr", "art", "st", "prof", "approx",
+    "z.b", "bzw", "ca", "vgl", "u.a", "d.h", "s", "jf", "bl.a", "t.ex", "f.eks", "mm", "np", "tj",
+    "ds", "p", "pkt", "ust", "ok", "esim", "ks", "nt", "jne", "vrt", "pvz", "plg", "utt", "t.d",
+}
+
+
+def _is_abbreviation(text: str, end: int) -> bool:
+    """True when the period at ``end - 1`` closes a known abbreviation or a single initial."""
+    word = re.search(r"([\w.]+)\.$", text[max(0, end - 12):end])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Return (start, end) spans of the sentences in ``text[start:end]``, whitespace trimmed.
+
+    Line breaks separate sentences too (headings, list items), so a heading is never glued
+    to the first sentence under it.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        line_text = line.group()
+        cut = 0
+        for match in _END.finditer(line_text):
+            stop = match.end()
+            if line_text[match.start()] == "." and _is_abbreviation(line_text, match.start() + 1):
+                continue
+            spans.append((line_start + cut, line_start + stop))
+            cut = stop
+        spans.append((line_start + cut, line_start + len(line_text)))
+    trimmed = []
+    for s, e in spans:
+        while s < e and (text[s].isspace() or text[s] in "•·‣▪*-–"):  # list bullets are not quoted
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s and any(ch.isalnum() for ch in text[s:e]):
+            trimmed.append((s, e))
+    return trimmed
+
+
+def _section_at(sections: tuple[Section, ...], offset: int) -> Section | None:
+    for section in sections:
+        if section.start <= offset < section.end:
+            return section
+    return None
+
+
+def chunk_id(doc_id: str, start: int, end: int, text: str) -> str:
+    """Stable id from the source, the offsets and the text: same content → same id."""
+    digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()
+    return digest[:32]
+
+
+def _section_ranges(document: Document) -> Iterator[tuple[int, int, Section | None]]:
+    if not document.sections:
+        yield 0, len(document.text), None
+        return
+    for section in document.sections:
+        yield section.start, section.end, section
+
+
+def chunk_document(document: Document, *, size: int = 800, overlap: int = 1) -> list[Chunk]:
+    """Cut a document into chunks of whole sentences of about ``size`` characters.
+
+    Chunks never cross a section (or page) boundary; neighbouring chunks in a section share
+    ``overlap`` sentences so a passage cut in two is still found whole in one of them.
+    """
+    chunks: list[Chunk] = []
+    for sec_start, sec_end, section in _section_ranges(document):
+        sentences = split_sentences(document.text, sec_start, sec_end)
+        i = 0
+        while i < len(sentences):
+            j = i + 1
+            while j < len(sentences) and sentences[j][1] - sentences[i][0] <= size:
+                j += 1
+            start, end = sentences[i][0], sentences[j - 1][1]
+            text = document.text[start:end]
+            chunks.append(
+                Chunk(
+                    chunk_id=chunk_id(document.doc_id, start, end, text),
+                    doc_id=document.doc_id,
+                    text=text,
+                    start=start,
+                    end=end,
+                    title=document.title,
+                    language=document.language,
+                    source_url=document.source_url,
+                    section=section.title if section else "",
+                    page=section.page if section else None,
+                    doc_sha256=document.sha256,
+                )
+            )
+            if j >= len(sentences):
+                break
+            i = max(j - overlap, i + 1)
+    return chunks
+
+
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
+    """Sentence spans of a chunk, as offsets into its document's text."""
+    return [(chunk.start + s, chunk.start + e) for s, e in split_sentences(chunk.text)]

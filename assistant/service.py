@@ -1,0 +1,145 @@
+"""The composition root: ``build_assistant(settings)`` wires every part, lazily.
+
+Nothing heavy happens at construction: the model, Chroma and lingua load on first use, so
+``assistant --help`` and the web page start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Sequence
+
+from .answer import compose_answer
+from .config import LOCALES, Settings
+from .embeddings import Embedder, build_embedder
+from .errors import InputError
+from .i18n import Catalogues, LanguageDetector, country_for_locale
+from .ingestion import IngestReport, ingest, load_corpus
+from .lexical import LexicalIndex
+from .privacy import log_message
+from .retrieval import Retrieval, Retriever
+from .safeguarding import Safeguarding, render_notice
+from .store import ChunkStore
+from .types import Answer, Hit, Turn
+
+log = logging.getLogger(__name__)
+_FOLLOW_UP_WORDS = 6  # a question this short after an earlier turn may lean on it ("And in Sweden?")
+
+
+def check_message(text: object, max_chars: int) -> str:
+    """The message, stripped; InputError (with a translatable msgid) when it is unusable."""
+    if not isinstance(text, str):
+        raise InputError("The message must be text.")
+    if "\x00" in text or sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t") > 2:
+        raise InputError("The message contains binary data. Please type your question as text.")
+    text = text.strip()
+    if not text:
+        raise InputError("The message is empty. Please type a question.")
+    if len(text) > max_chars:
+        raise InputError("The message is too long ({length} characters). Please keep it under {limit} characters.",
+                         length=len(text), limit=max_chars)
+    return text
+
+
+@dataclass
+class Assistant:
+    """The assistant's parts, wired from one Settings object."""
+
+    settings: Settings
+    embedder: Embedder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.embedder = build_embedder(self.settings)
+        self.store = ChunkStore(self.settings, self.embedder)
+        self.lexical = LexicalIndex(self.settings.data_dir / "bm25" / self.settings.collection)
+        self.retriever = Retriever(self.settings, self.store, self.lexical, self.embedder)
+        self._lexical_ready = False
+        self._texts: dict[str, str] = {}
+
+    @cached_property
+    def catalogues(self) -> Catalogues:
+        return Catalogues.load()
+
+    @cached_property
+    def safeguarding(self) -> Safeguarding:
+        return Safeguarding.load()
+
+    @cached_property
+    def detector(self) -> LanguageDetector:
+        return LanguageDetector(LOCALES)
+
+    # -- index ---------------------------------------------------------------------------
+    def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:
+        report = ingest(self.settings, self.store, self.lexical, paths=paths, rebuild=rebuild, progress=progress)
+        self._lexical_ready = True
+        self._texts.clear()
+        return report
+
+    def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
+        """Ingest the corpus when the index is empty (first start); otherwise only load BM25."""
+        if self.store.count() == 0:
+            return self.ingest(progress=progress)
+        self._ensure_lexical()
+        return None
+
+    def _ensure_lexical(self) -> None:
+        if self._lexical_ready:
+            return
+        chunks = None
+        if not self.lexical.load():
+            chunks = self.store.all_chunks()
+        elif len(self.lexical.ids) != self.store.count():
+            chunks = self.store.all_chunks()
+        if chunks is not None:  # missing or out of step with the store: rebuild from the store
+            log.info("rebuilding the BM25 index from %d chunks", len(chunks))
+            self.lexical.build(chunks)
+        self._lexical_ready = True
+
+    def document_text(self, doc_id: str) -> str:
+        """The loaded text of a corpus document (what quotes' offsets refer to)."""
+        if not self._texts:
+            documents, _, _ = load_corpus(self.settings)
+            self._texts = {d.doc_id: d.text for d in documents}
+        return self._texts[doc_id]
+
+    # -- questions -----------------------------------------------------------------------
+    def detect_language(self, text: str, *, fallback: str) -> str:
+        return self.detector.detect(text, fallback=fallback)
+
+    def _retrieve(self, question: str, language: str, history: Sequence[Turn], k: int | None) -> Retrieval:
+        self._ensure_lexical()
+        alone = self.retriever.search(question, language=language, k=k)
+        if not history or len(question.split()) > _FOLLOW_UP_WORDS * 2:
+            return alone
+        # A follow-up ("and what about Poland?") may need the previous question's subject; the
+        # new question's own terms stay in. The more confident retrieval wins.
+        joined = self.retriever.search(f"{history[-1].question} {question}", language=language, k=k)
+        joined.query = question  # quote choice weighs the new question's own terms
+        return joined if joined.relevance > alone.relevance + 0.005 else alone
+
+    def retrieve(self, question: str, *, k: int | None = None, history: Sequence[Turn] = (),
+                 locale: str | None = None) -> list[Hit]:
+        question = check_message(question, self.settings.max_message_chars)
+        language = self.detect_language(question, fallback=locale or self.settings.default_locale)
+        return self._retrieve(question, language, history, k).hits
+
+    def ask(self, question: str, *, locale: str = "en", history: Sequence[Turn] = (), country: str | None = None) -> Answer:
+        """Answer in the question's language (else ``locale``) with verbatim quotes, or abstain."""
+        question = check_message(question, self.settings.max_message_chars)
+        log_message(log, "question", question, debug=self.settings.debug)
+        ui_locale = locale if locale in LOCALES else self.settings.default_locale
+        detected = self.detect_language(question, fallback=ui_locale)
+        tr = self.catalogues.translator(detected)
+        country = country or self.settings.country or country_for_locale(ui_locale)
+        notice = self.safeguarding.notice(question, country=country)
+        retrieval = self._retrieve(question, detected, history, None)
+        return compose_answer(question, retrieval, self.settings, tr, detected_language=detected, notice=notice,
+                              render_notice=render_notice)
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """Wire the assistant from settings (cheap: heavy parts load on first use)."""
+    return Assistant(settings)

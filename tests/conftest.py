@@ -1,0 +1,74 @@
+"""Shared fixtures: offline switches, a guard against any network beyond loopback, settings on
+temp dirs, and the shipped corpus ingested once per session with the real bundled model."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+for _key, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
+                     "ANONYMIZED_TELEMETRY": "False", "OMP_WAIT_POLICY": "PASSIVE", "TOKENIZERS_PARALLELISM": "false",
+                     "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}.items():
+    os.environ[_key] = _value
+for _key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
+    del os.environ[_key]  # tests set their own settings
+
+from assistant.config import Settings  # noqa: E402
+
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT / "corpus"
+SHARED = PROJECT.parent / "shared"
+
+
+def _is_local(host: object) -> bool:
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _guarded(real):  # noqa: ANN001, ANN202
+    def connect(self, address):  # noqa: ANN001, ANN202
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise ConnectionRefusedError(f"test tried to reach {address[0]}: only loopback is allowed in tests")
+        return real(self, address)
+    return connect
+
+
+socket.socket.connect = _guarded(_real_connect)  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded(_real_connect_ex)  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def tmp_settings(tmp_path: Path) -> Settings:
+    """Settings with a fresh data dir on tmp_path and the shipped corpus."""
+    return Settings(data_dir=tmp_path / "data", corpus_dir=CORPUS)
+
+
+@pytest.fixture(scope="session")
+def shipped_assistant(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The shipped corpus ingested once into a temp index with the bundled e5."""
+    from assistant.service import build_assistant
+
+    data = tmp_path_factory.mktemp("shipped-index")
+    assistant = build_assistant(Settings(data_dir=data, corpus_dir=CORPUS))
+    assistant.ingest()
+    return assistant
+
+
+def assert_faithful(assistant, answer) -> None:  # noqa: ANN001
+    """Every quote is the exact text at its offsets in its source document."""
+    for quote in answer.quotes:
+        text = assistant.document_text(quote.doc_id)
+        assert text[quote.start:quote.end] == quote.text, quote
+        assert quote.text in answer.text.replace("\n> ", " ") or quote.text.replace("\n", " ") in answer.text
