@@ -98,7 +98,8 @@ class SentenceTransformerEmbedder:
                     f"Could not load the sentence-transformers model {self.model_ref!r}: {exc}. "
                     "Give a local path or a model that is already on this machine (no downloads at run time)."
                 ) from exc
-            self._dimension = int(self._model.get_sentence_embedding_dimension())
+            dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+            self._dimension = int(dim())
         return self._model
 
     @property

@@ -16,7 +16,7 @@ from .answer import compose_answer
 from .config import LOCALES, Settings
 from .embeddings import Embedder, build_embedder
 from .errors import InputError
-from .i18n import Catalogues, LanguageDetector, country_for_locale
+from .i18n import N_, Catalogues, LanguageDetector, country_for_locale
 from .ingestion import IngestReport, ingest, load_corpus
 from .lexical import LexicalIndex
 from .privacy import log_message
@@ -32,14 +32,14 @@ _FOLLOW_UP_WORDS = 6  # a question this short after an earlier turn may lean on 
 def check_message(text: object, max_chars: int) -> str:
     """The message, stripped; InputError (with a translatable msgid) when it is unusable."""
     if not isinstance(text, str):
-        raise InputError("The message must be text.")
+        raise InputError(N_("The message must be text."))
     if "\x00" in text or sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t") > 2:
-        raise InputError("The message contains binary data. Please type your question as text.")
+        raise InputError(N_("The message contains binary data. Please type your question as text."))
     text = text.strip()
     if not text:
-        raise InputError("The message is empty. Please type a question.")
+        raise InputError(N_("The message is empty. Please type a question."))
     if len(text) > max_chars:
-        raise InputError("The message is too long ({length} characters). Please keep it under {limit} characters.",
+        raise InputError(N_("The message is too long ({length} characters). Please keep it under {limit} characters."),
                          length=len(text), limit=max_chars)
     return text
 

@@ -1,0 +1,73 @@
+import json
+import re
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from assistant.cli import build_parser, main
+from assistant.config import ENV_HELP, Settings
+from assistant.errors import ConfigError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+COMMANDS = [[], ["ingest"], ["ask"], ["serve"], ["evaluate"], ["feedback"], ["feedback", "export"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "assistant")
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: assistant" in out and len(out) > 150
+
+
+def test_every_subcommand_has_a_help_line():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert {c.dest for c in sub._choices_actions} == {"ingest", "ask", "serve", "evaluate", "feedback"}
+    assert all(c.help for c in sub._choices_actions)
+
+
+def test_readme_documents_every_setting():
+    readme = README.read_text()
+    for f in fields(Settings):
+        assert f"`ASSISTANT_{f.name.upper()}`" in readme, f.name
+        assert f.name in ENV_HELP
+
+
+def test_bad_setting_is_a_clear_error():
+    with pytest.raises(ConfigError, match="ASSISTANT_PORT"):
+        Settings.from_env({"ASSISTANT_PORT": "seventy"})
+    with pytest.raises(ConfigError, match="hybrid, dense, bm25"):
+        Settings.from_env({"ASSISTANT_RETRIEVAL": "magic"})
+    assert Settings.from_env({"ASSISTANT_TOP_K": "5", "ASSISTANT_DEBUG": "yes"}).top_k == 5
+
+
+def run(args, env_extra, tmp_path):
+    import os
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), **env_extra}
+    return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_ask_json_and_readable_errors(tmp_path):
+    from test_ingestion import write_corpus
+
+    write_corpus(tmp_path / "corpus")
+    env = {"ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus")}
+    done = run(["ask", "When did Sweden ban corporal punishment?", "--json"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["quotes"], payload
+    quote = payload["quotes"][0]
+    source = (tmp_path / "corpus" / quote["doc_id"]).read_text()
+    assert quote["text"] in source and "1979" in quote["text"]
+    assert {"doc_id", "start", "end", "score", "citation"} <= set(quote)
+
+    empty = run(["ask", "   "], env, tmp_path)
+    assert empty.returncode == 2 and "error: The message is empty" in empty.stderr and "Traceback" not in empty.stderr
+    bad = run(["ask", "x"], {**env, "ASSISTANT_CHROMA_URL": "http://127.0.0.1:9"}, tmp_path)
+    assert bad.returncode == 2 and "chroma run" in bad.stderr and "Traceback" not in bad.stderr
+    assert re.search(r"error: .*ASSISTANT_PORT", run(["ask", "x"], {"ASSISTANT_PORT": "x"}, tmp_path).stderr)
