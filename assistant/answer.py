@@ -16,7 +16,8 @@ from .retrieval import Retrieval, ScoredSentence
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
 _MIN_SENTENCE_CHARS = 25
-_QUOTE_MARGIN = 0.06  # a quote must be nearly as relevant as the best one
+_QUOTE_MARGIN = 0.04  # a quote must be nearly as relevant as the best one
+_REDUNDANT = 0.92  # cosine above which two sentences say the same thing (e.g. in two notes)
 _LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
 _TERM_BONUS = 0.02  # per name/number of the question found in the sentence
 _DISCLAIMER = re.compile(r"summary written for this assistant|not an official text", re.I)
@@ -64,6 +65,8 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
         if len(chosen) >= settings.max_quotes or score(s) < best - _QUOTE_MARGIN:
             break
         if per_doc.get(s.doc_id, 0) >= settings.max_quotes_per_doc:
+            continue
+        if any(float(s.vector @ c.vector) > _REDUNDANT for c in chosen if s.vector.size and c.vector.size):
             continue
         per_doc[s.doc_id] = per_doc.get(s.doc_id, 0) + 1
         chosen.append(s)

@@ -36,6 +36,7 @@ class ScoredSentence:
     end: int
     text: str
     similarity: float
+    vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass
@@ -120,7 +121,7 @@ class Retriever:
         out = []
         for sid, chunk, start, end, text in spans:
             if sid in vectors:
-                out.append(ScoredSentence(chunk.doc_id, chunk, start, end, text, float(vectors[sid] @ qv)))
+                out.append(ScoredSentence(chunk.doc_id, chunk, start, end, text, float(vectors[sid] @ qv), vectors[sid]))
         return out
 
     @staticmethod
