@@ -39,7 +39,7 @@ class Settings:
     retrieval: str = "hybrid"
     max_quotes: int = 4
     max_quotes_per_doc: int = 2
-    min_relevance: float = 0.80
+    min_relevance: float = 0.833
     host: str = "127.0.0.1"
     port: int = 7860
     default_locale: str = "en"
