@@ -12,14 +12,14 @@ PAGE = "cbss-child-protection-page.txt"
 
 
 @pytest.mark.parametrize("question,locale", [
-    ("Welche Rolle spielt die CBSS beim Europäischen Barnahus-Netzwerk?", "de"),
-    ("Jaką rolę odegrała CBSS w tworzeniu Europejskiej Sieci Barnahus?", "pl"),
+    ("Wie viele Fachkräfte hat der CBSS in den letzten 20 Jahren geschult?", "de"),
+    ("Ilu specjalistów przeszkoliła CBSS w ciągu ostatnich 20 lat?", "pl"),
 ])
 def test_cross_lingual_question_finds_the_english_site_page(shipped_assistant, question, locale):
-    hits = shipped_assistant.retrieve(question, locale=locale, k=10)
-    page_hits = [h for h in hits if h.chunk.doc_id == PAGE]
-    assert page_hits, [h.chunk.doc_id for h in hits]
-    assert any("European Barnahus Network" in h.chunk.text for h in page_hits)
+    """Only the site page (English) says how many professionals were trained."""
+    hits = shipped_assistant.retrieve(question, locale=locale, k=5)
+    assert any(h.chunk.doc_id == PAGE and "1000 professionals" in h.chunk.text for h in hits), \
+        [h.chunk.doc_id for h in hits]
 
 
 @pytest.mark.parametrize("question,locale,fact", [
