@@ -158,7 +158,7 @@ def render_notice(notice: SafeguardingNotice, tr: TranslatorLike) -> str:
     Numbers and names come only from the notice (i.e. from helplines.yaml).
     """
     lines = [
-        "**" + tr.gettext("If you or a child is in danger right now, call {emergency}.").format(
+        "**" + tr.gettext("If you or a child is in danger right now, call {emergency}, the emergency number in every EU country, Iceland and Norway.").format(
             emergency=notice.emergency) + "**",
         "",
     ]
