@@ -534,7 +534,7 @@ def test_render_uses_the_translator(safeguarding: Safeguarding) -> None:
                 "{NUMBER}", "{number}").replace("{ADDRESS}", "{address}")
 
     text = render_notice(safeguarding.notice_for("IS"), Shouting())
-    assert "IF YOU OR A CHILD IS IN DANGER RIGHT NOW, CALL 112." in text
+    assert "IF YOU OR A CHILD IS IN DANGER RIGHT NOW, CALL 112, THE EMERGENCY NUMBER" in text
     assert "Red Cross helpline Hjálparsíminn" in text and "**1717**" in text and "1717.is" in text
 
 
