@@ -25,6 +25,7 @@ from .types import Chunk, Hit
 RRF_K = 60
 _CANDIDATES = 24
 _MMR_LAMBDA = 0.75
+CONTEXT_WEIGHT = 0.6  # an earlier question counts, but less than the new one
 _NAME_OR_NUMBER = re.compile(r"\b(?:\w*\d[\w/.-]*|[A-ZÄÖÅÆØÜŁŚŻŹĆŃÓĘĄ][\w-]{2,}|[A-Z]{2,})\b")
 
 
@@ -51,6 +52,10 @@ class Retrieval:
     sentences: list[ScoredSentence] = field(default_factory=list)  # of the top hits, best first
 
 
+def _unit(vector: np.ndarray) -> np.ndarray:
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+
 def names_and_numbers(text: str) -> str:
     """The capitalised names, acronyms and numbers of a question (first word excepted if lower)."""
     words = _NAME_OR_NUMBER.findall(text)
@@ -69,13 +74,19 @@ class Retriever:
         self.lexical = lexical
         self.embedder = embedder
 
-    def search(self, query: str, *, language: str, k: int | None = None, mode: str | None = None) -> Retrieval:
+    def search(self, query: str, *, language: str, k: int | None = None, mode: str | None = None,
+               context: str = "") -> Retrieval:
+        """Rank chunks for ``query``; ``context`` (an earlier question) is blended in, weaker."""
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
-        qv = self.embedder.embed_queries([query])[0] if mode != "bm25" else None
+        qv = None
+        if mode != "bm25":
+            vectors = self.embedder.embed_queries([query, context] if context else [query])
+            qv = vectors[0] if not context else _unit(vectors[0] + CONTEXT_WEIGHT * vectors[1])
 
         dense_hits = self.store.query_chunks(qv, _CANDIDATES) if qv is not None else []
-        lexical_query = query if (language == "en" or mode == "bm25") else names_and_numbers(query)
+        terms = f"{query} {context}".strip()
+        lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
 
         chunks = {h.chunk.chunk_id: h.chunk for h in dense_hits}

@@ -114,10 +114,10 @@ class Assistant:
         alone = self.retriever.search(question, language=language, k=k)
         if not history or len(question.split()) > _FOLLOW_UP_WORDS * 2:
             return alone
-        # A follow-up ("and what about Poland?") may need the previous question's subject; the
-        # new question's own terms stay in. The more confident retrieval wins.
-        joined = self.retriever.search(f"{history[-1].question} {question}", language=language, k=k)
-        joined.query = question  # quote choice weighs the new question's own terms
+        # A follow-up ("and what about Poland?") may need the previous question's subject: its
+        # vector is blended in at a lower weight so the new question's own terms lead. The more
+        # confident of the two retrievals wins.
+        joined = self.retriever.search(question, language=language, k=k, context=history[-1].question)
         return joined if joined.relevance > alone.relevance + 0.005 else alone
 
     def retrieve(self, question: str, *, k: int | None = None, history: Sequence[Turn] = (),
