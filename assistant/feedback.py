@@ -1,0 +1,122 @@
+"""Feedback on answers: thumbs up/down with an optional comment, kept in SQLite.
+
+Each row holds the question, the ids of the quotes the answer gave, the interface locale,
+the rating, the comment and the day it was given; nothing else about the person (no IP,
+no session, no user agent, no time of day). ``export_csv`` hands the rows to the
+evaluation team.
+"""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from contextlib import closing
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Iterable, Sequence
+
+from .config import LOCALES
+from .errors import InputError
+from .types import Quote
+
+__all__ = ["FeedbackStore", "RATINGS", "MAX_COMMENT_CHARS", "quote_id"]
+
+RATINGS = ("up", "down")
+MAX_COMMENT_CHARS = 2000
+MAX_QUESTION_CHARS = 20000  # far above any accepted message; only guards the table's size
+CSV_COLUMNS = ("id", "day", "locale", "rating", "question", "quote_ids", "comment")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    day       TEXT NOT NULL,     -- UTC date only: enough to order feedback, too coarse to identify anyone
+    locale    TEXT NOT NULL,
+    rating    TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    question  TEXT NOT NULL,
+    quote_ids TEXT NOT NULL,     -- space-separated quote ids, see quote_id()
+    comment   TEXT NOT NULL DEFAULT ''
+)
+"""
+
+
+def quote_id(quote: Quote) -> str:
+    """A readable, stable id for a quote: ``<doc_id>#<start>-<end>`` (offsets into the document text)."""
+    return f"{quote.doc_id}#{quote.start}-{quote.end}"
+
+
+class FeedbackStore:
+    """Feedback rows in one SQLite file (``<data_dir>/feedback.sqlite3`` by convention).
+
+    A connection is opened per call: Gradio runs handlers in worker threads and SQLite
+    connections must not cross threads.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=10)
+        conn.execute(_SCHEMA)
+        return conn
+
+    def add(
+        self,
+        question: str,
+        quote_ids: Sequence[str],
+        locale: str,
+        rating: str,
+        comment: str = "",
+    ) -> int:
+        """Store one rating and return its row id. ``comment`` is cut to 2,000 characters."""
+        if rating not in RATINGS:
+            raise InputError("Rating {rating} is not valid; use up or down.", rating=repr(rating))
+        if locale not in LOCALES:
+            raise InputError("Locale {locale} is not supported; use one of {locales}.", locale=repr(locale), locales=" ".join(LOCALES))
+        ids = [str(q).strip() for q in quote_ids if str(q).strip()]
+        if any(" " in q for q in ids):
+            raise InputError("Quote ids must not contain spaces; use quote_id() to make them.")
+        row = (
+            datetime.now(timezone.utc).date().isoformat(),
+            locale,
+            rating,
+            (question or "")[:MAX_QUESTION_CHARS],
+            " ".join(ids),
+            (comment or "").strip()[:MAX_COMMENT_CHARS],
+        )
+        with closing(self._connect()) as conn, conn:
+            cursor = conn.execute(
+                "INSERT INTO feedback (day, locale, rating, question, quote_ids, comment) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cursor.lastrowid or 0)
+
+    def rows(self) -> list[dict[str, object]]:
+        """Every row, oldest first, as dicts keyed by the CSV columns (``quote_ids`` as a list)."""
+        if not self.path.exists():
+            return []
+        with closing(self._connect()) as conn:
+            cursor = conn.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM feedback ORDER BY id")
+            result = [dict(zip(CSV_COLUMNS, values)) for values in cursor.fetchall()]
+        for row in result:
+            row["quote_ids"] = str(row["quote_ids"]).split()
+        return result
+
+    def export_csv(self, out: Path | str | IO[str]) -> int:
+        """Write every row as CSV (UTF-8, header first) to a path or an open text file; return the row count."""
+        rows = self.rows()
+        if isinstance(out, (str, Path)):
+            path = Path(out)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                _write(fh, rows)
+        else:
+            _write(out, rows)
+        return len(rows)
+
+
+def _write(fh: IO[str], rows: Iterable[dict[str, object]]) -> None:
+    writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "quote_ids": " ".join(row["quote_ids"])})  # type: ignore[arg-type]

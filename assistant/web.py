@@ -1,0 +1,415 @@
+"""The web chat: ``build_app(assistant)`` returns a ``gr.Blocks``; ``serve()`` launches it.
+
+Handlers only call the service (``Assistant.ask``) and the feedback store; every text they
+show comes from the Babel catalogues. Static labels reach the browser through ``gr.I18n``
+built from the same catalogues (so the first paint is already in the browser's language);
+the language selector and the Accept-Language negotiation on load then set every label
+server-side, so a switch needs no reload and keeps the conversation.
+
+Gradio is imported inside the functions: importing this module stays cheap and offline.
+"""
+
+# No ``from __future__ import annotations`` here: Gradio reads the real type hints of the
+# API function (``gr.api``) and of ``request: gr.Request`` parameters.
+
+import json
+import logging
+import os
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .config import LOCALES
+from .errors import AssistantError, InputError
+from .feedback import FeedbackStore, quote_id
+from .i18n import N_, Catalogues, Translator, country_for_locale, language_name, negotiate
+from .safeguarding import render_notice
+from .types import Answer, SafeguardingNotice, Turn
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .service import Assistant
+
+__all__ = ["build_app", "launch_options", "serve", "LABELS", "EXAMPLES", "API_NAME"]
+
+log = logging.getLogger(__name__)
+
+API_NAME = "respond"
+FEEDBACK_FILE = "feedback.sqlite3"
+# Variables that keep Gradio and gradio_client from calling home; a value set by the
+# operator wins.
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+}
+
+# Static labels: key -> msgid. The same msgids feed gr.I18n (first paint) and the
+# per-session relabelling, so the catalogues are the one source of truth.
+LABELS: dict[str, str] = {
+    "title": N_("Child protection guidance assistant"),
+    "intro": N_(
+        "This assistant answers questions about child protection in the Baltic Sea region by "
+        "quoting documents of the Council of the Baltic Sea States word for word, with a link to each source."
+    ),
+    "not_emergency": N_("It is not an emergency service and it cannot call anyone for you."),
+    "help": N_("Emergency numbers and child helplines"),
+    "language": N_("Language"),
+    "chat": N_("Conversation"),
+    "chat_placeholder": N_("Ask a question about child protection. The answer quotes the documents and links to them."),
+    "question": N_("Your question"),
+    "placeholder": N_("Type your question here and press Enter"),
+    "send": N_("Send"),
+    "clear": N_("Clear conversation"),
+    "examples": N_("Example questions"),
+    "sources": N_("Sources"),
+    "rate": N_("Was this answer helpful?"),
+    "comment": N_("Comment (optional)"),
+    "comment_placeholder": N_("What was missing or wrong? Please do not write names or other personal details."),
+    "up": N_("Yes, helpful"),
+    "down": N_("No, not helpful"),
+}
+
+# Questions the shipped corpus answers; shown as buttons in the interface language.
+EXAMPLES: tuple[str, ...] = (
+    N_("What is the Barnahus model?"),
+    N_("When did Sweden ban corporal punishment of children?"),
+    N_("What do the PROMISE Barnahus Quality Standards cover?"),
+)
+
+_EMERGENCY_LINK = N_("In an emergency call {number}; child helplines are listed under “{help}” below.")
+_SEARCHING = N_("Searching the documents…")
+_FAILED = N_("Sorry, the assistant could not answer just now. Please try again in a moment. In an emergency, call {number}.")
+_SWITCH = N_("Switch to {language}")
+_NO_SOURCES = N_("The documents quoted in an answer will be listed here.")
+_ABSTAINED = N_("No document answered the last question.")
+_THANKS = N_("Thank you, your feedback was saved.")
+_ALREADY = N_("You have already rated this answer. Thank you!")
+_NOTHING_TO_RATE = N_("Ask a question first, then rate the answer.")
+
+CSS = """
+.gradio-container { max-width: 980px !important; margin: 0 auto !important; }
+#chat .message, #chat .prose, #sources, #help { overflow-wrap: anywhere; word-break: break-word; }
+#chat blockquote { border-left: 4px solid var(--color-accent); margin: .5em 0; padding: .2em .8em; }
+#top-bar { align-items: flex-end; }
+#heading h1 { font-size: clamp(1.4rem, 5vw, 2.1rem); overflow-wrap: normal; word-break: normal; hyphens: auto; }
+#language { max-width: 16rem; }
+#help li strong { white-space: nowrap; }  /* keep a number like "116 111" on one line */
+#examples button, #feedback-buttons button { white-space: normal; }
+:focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+@media (max-width: 480px) { .gradio-container { padding: 0 6px !important; } #language { max-width: none; } }
+"""
+
+
+def _import_gradio() -> Any:
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
+    import gradio as gr
+
+    return gr
+
+
+def build_i18n(catalogues: Catalogues) -> "gr.I18n":
+    """``gr.I18n`` with every static label in every locale, taken from the Babel catalogues."""
+    gr = _import_gradio()
+    return gr.I18n(**{loc: {key: catalogues.translator(loc).gettext(msgid) for key, msgid in LABELS.items()}
+                      for loc in LOCALES})
+
+
+def launch_options(assistant: "Assistant") -> dict[str, Any]:
+    """Arguments for ``Blocks.launch`` that belong to the page (i18n, css, theme, footer)."""
+    gr = _import_gradio()
+    return {
+        "i18n": build_i18n(assistant.catalogues),
+        "css": CSS,
+        "theme": gr.themes.Default(primary_hue="blue"),  # local fonts only; white on blue-600 reads well
+        "footer_links": ["api"],
+        "run_history": False,  # nothing about a conversation is kept in the browser
+        "ssr_mode": False,
+        "show_error": False,
+    }
+
+
+def _quote_ids(answer: Answer) -> list[str]:
+    return [quote_id(q) for q in answer.quotes]
+
+
+def _sources(answer: Answer) -> list[tuple[str, str]]:
+    """(title, link) of each document the answer quotes, in the answer's order."""
+    seen: dict[str, tuple[str, str]] = {}
+    for q in answer.quotes:
+        key = q.citation.source_url or q.doc_id
+        seen.setdefault(key, (q.citation.title or q.doc_id, q.citation.source_url))
+    return list(seen.values())
+
+
+def _md_link(title: str, url: str) -> str:
+    safe = title.replace("[", "(").replace("]", ")")
+    return f"[{safe}]({url})" if url else safe
+
+
+def render_sources(tr: Translator, last: dict[str, Any] | None) -> str:
+    """The "Sources" area: the documents quoted by the last answer, as links."""
+    lines = [f"### {tr.gettext(LABELS['sources'])}"]
+    if not last:
+        lines.append(tr.gettext(_NO_SOURCES))
+    elif not last["sources"]:
+        lines.append(tr.gettext(_ABSTAINED))
+    else:
+        lines += [f"- {_md_link(title, url)}" for title, url in last["sources"]]
+    return "\n".join(lines)
+
+
+def _emergency_number(assistant: "Assistant") -> str:
+    """The emergency number from the safeguarding data (never written in code)."""
+    return str(assistant.safeguarding.emergency)
+
+
+def render_help(assistant: "Assistant", tr: Translator) -> str:
+    """The help panel: the safeguarding notice with every helpline, the interface's country first."""
+    safeguarding = assistant.safeguarding
+    first = country_for_locale(tr.locale)
+    helplines = sorted(safeguarding.helplines(), key=lambda h: h.country != first)  # stable: data order after
+    return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=tuple(helplines)), tr)
+
+
+def _intro(assistant: "Assistant", tr: Translator) -> str:
+    number = _emergency_number(assistant)
+    return " ".join([
+        tr.gettext(LABELS["intro"]),
+        tr.gettext(LABELS["not_emergency"]),
+        tr.gettext(_EMERGENCY_LINK).format(number=f"**{number}**", help=tr.gettext(LABELS["help"])),
+    ])
+
+
+def _error_text(exc: Exception, tr: Translator, emergency: str) -> str:
+    """A readable message for the chat, in the UI language; never a traceback."""
+    if isinstance(exc, InputError) and getattr(exc, "message", None):
+        try:
+            return tr.gettext(exc.message).format(**exc.params)
+        except (KeyError, IndexError, ValueError):
+            return str(exc)
+    return tr.gettext(_FAILED).format(number=emergency)
+
+
+def _blocks(text: str) -> Iterator[str]:
+    """Growing prefixes of ``text``, one Markdown block (paragraph, quote, list) more each time."""
+    parts = text.split("\n\n")
+    for i in range(1, len(parts) + 1):
+        yield "\n\n".join(parts[:i])
+
+
+def build_app(assistant: "Assistant") -> "gr.Blocks":
+    """The chat page for ``assistant`` (launch it with ``serve`` or ``launch(**launch_options(...))``)."""
+    gr = _import_gradio()
+    cats = assistant.catalogues
+    default_locale = assistant.settings.default_locale
+    store = FeedbackStore(assistant.settings.data_dir / FEEDBACK_FILE)
+    i18n = build_i18n(cats)
+    emergency = _emergency_number(assistant)
+    default_tr = cats.translator(default_locale)
+    choices = [(language_name(code) or code, code) for code in LOCALES]
+
+    def tr_of(locale: str | None) -> Translator:
+        return cats.translator(locale if locale in LOCALES else default_locale)
+
+    # gr.I18n does not translate the document title; set_lang_js below does.
+    with gr.Blocks(title=default_tr.gettext(LABELS["title"]), analytics_enabled=False) as demo:
+        saved_locale = gr.BrowserState(None, storage_key="cbss-assistant-locale")
+        turns = gr.State([])  # (question, answer text) of earlier exchanges, for follow-ups
+        last = gr.State(None)  # the last answer, for feedback and the Sources area
+        switch_to = gr.State(None)
+
+        with gr.Row(elem_id="top-bar", equal_height=False):
+            with gr.Column(scale=4, min_width=260):  # on a phone the selector wraps below the heading
+                heading = gr.Markdown("# " + i18n("title"), elem_id="heading")
+            language = gr.Dropdown(choices, value=default_locale, label=i18n("language"), elem_id="language",
+                                   filterable=False, interactive=True, scale=1, min_width=180)
+        intro = gr.Markdown(_intro(assistant, default_tr), elem_id="intro")
+        with gr.Accordion(i18n("help"), open=False, elem_id="help") as help_box:
+            help_md = gr.Markdown(render_help(assistant, default_tr), elem_id="help-text")
+
+        chatbot = gr.Chatbot(label=i18n("chat"), elem_id="chat", placeholder=i18n("chat_placeholder"),
+                             feedback_options=None, buttons=["copy"], height="60vh", min_height=280,
+                             show_label=True, group_consecutive_messages=False)
+        switch_btn = gr.Button("", visible=False, size="sm", elem_id="switch-language")
+        with gr.Row(elem_id="ask-row"):
+            question_box = gr.Textbox(label=i18n("question"), placeholder=i18n("placeholder"), elem_id="question",
+                                 lines=1, max_lines=6, scale=5, min_width=200,
+                                 max_length=assistant.settings.max_message_chars,
+                                 html_attributes=gr.InputHTMLAttributes(enterkeyhint="send", autocomplete="off"))
+            send = gr.Button(i18n("send"), variant="primary", elem_id="send", scale=1, min_width=100)
+        with gr.Column(elem_id="examples"):
+            examples_md = gr.Markdown("**" + i18n("examples") + "**", elem_id="examples-label")
+            with gr.Row():
+                example_btns = [gr.Button(default_tr.gettext(q), size="sm", elem_id=f"example-{i}", min_width=120)
+                                for i, q in enumerate(EXAMPLES)]
+        sources = gr.Markdown(render_sources(default_tr, None), elem_id="sources")
+        with gr.Column(elem_id="feedback"):
+            rate_md = gr.Markdown("**" + i18n("rate") + "**", elem_id="feedback-label")
+            comment = gr.Textbox(label=i18n("comment"), placeholder=i18n("comment_placeholder"), lines=1,
+                                 max_lines=4, max_length=2000, elem_id="feedback-comment")
+            with gr.Row(elem_id="feedback-buttons"):
+                up = gr.Button(i18n("up"), elem_id="feedback-up", size="sm", min_width=120)
+                down = gr.Button(i18n("down"), elem_id="feedback-down", size="sm", min_width=120)
+            feedback_status = gr.Markdown("", elem_id="feedback-status")
+        clear = gr.Button(i18n("clear"), elem_id="clear", size="sm", variant="secondary")
+
+        # -- language ----------------------------------------------------------------------
+        relabel_outputs = [language, heading, intro, help_box, help_md, chatbot, question_box, send, examples_md,
+                           *example_btns, sources, rate_md, comment, up, down, clear, switch_btn, feedback_status]
+
+        def relabel(locale: str, last_answer: dict | None) -> list[Any]:
+            tr = tr_of(locale)
+            t = {key: tr.gettext(msgid) for key, msgid in LABELS.items()}
+            return [
+                gr.Dropdown(value=tr.locale, label=t["language"]),
+                "# " + t["title"],
+                _intro(assistant, tr),
+                gr.Accordion(label=t["help"]),
+                render_help(assistant, tr),
+                gr.Chatbot(label=t["chat"], placeholder=t["chat_placeholder"]),
+                gr.Textbox(label=t["question"], placeholder=t["placeholder"]),
+                gr.Button(value=t["send"]),
+                f"**{t['examples']}**",
+                *[gr.Button(value=tr.gettext(q)) for q in EXAMPLES],
+                render_sources(tr, last_answer),
+                f"**{t['rate']}**",
+                gr.Textbox(label=t["comment"], placeholder=t["comment_placeholder"]),
+                gr.Button(value=t["up"]),
+                gr.Button(value=t["down"]),
+                gr.Button(value=t["clear"]),
+                gr.Button(visible=False),
+                "",
+            ]
+
+        def on_load(saved: str | None, last_answer: dict | None, request: gr.Request) -> list[Any]:
+            # A person's explicit earlier choice (kept in this browser) wins; then the embedding
+            # page's ?lang=; then the browser's Accept-Language.
+            wanted = request.query_params.get("lang", "") if request is not None else ""
+            if saved in LOCALES:
+                locale = saved
+            elif wanted.lower() in LOCALES:
+                locale = wanted.lower()
+            else:
+                header = request.headers.get("accept-language") if request is not None else None
+                locale = negotiate(header, default=default_locale)
+            return relabel(locale, last_answer)
+
+        def on_choose(locale: str, last_answer: dict | None) -> list[Any]:
+            return [*relabel(locale, last_answer), locale]
+
+        # The page's lang attribute (for screen readers) and the tab title follow the selector.
+        titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
+        set_lang_js = (f"(locale) => {{ const titles = {titles}; if (locale && titles[locale]) "
+                       "{ document.documentElement.lang = locale; document.title = titles[locale]; } }")
+        demo.load(on_load, [saved_locale, last], relabel_outputs, api_visibility="private",
+                  queue=False).then(None, language, None, js=set_lang_js)
+        language.input(on_choose, [language, last], [*relabel_outputs, saved_locale], api_visibility="private",
+                       queue=False).then(None, language, None, js=set_lang_js)
+        switch_btn.click(on_choose, [switch_to, last], [*relabel_outputs, saved_locale], api_visibility="private",
+                         queue=False).then(None, language, None, js=set_lang_js)
+
+        # -- chat --------------------------------------------------------------------------
+        chat_outputs = [chatbot, question_box, sources, switch_btn, switch_to, last, turns, feedback_status]
+
+        def chat_turn(text: str, chat: list, history: list, locale: str):
+            tr = tr_of(locale)
+            chat = list(chat or [])
+            text = text if isinstance(text, str) else ""
+            if text.strip():
+                chat.append({"role": "user", "content": text})
+            chat.append({"role": "assistant", "content": tr.gettext(_SEARCHING)})
+            yield chat, "", gr.skip(), gr.Button(visible=False), None, gr.skip(), gr.skip(), ""
+            try:
+                answer = assistant.ask(text, locale=tr.locale, history=[Turn(q, a) for q, a in history or []])
+            except InputError as exc:
+                chat[-1] = {"role": "assistant", "content": _error_text(exc, tr, emergency)}
+                yield chat, text, render_sources(tr, None), gr.skip(), None, None, gr.skip(), ""  # keep the text to fix
+                return
+            except Exception as exc:  # never show a traceback to the person asking
+                log.exception("answering failed")
+                chat[-1] = {"role": "assistant", "content": _error_text(exc, tr, emergency)}
+                yield chat, text, render_sources(tr, None), gr.skip(), None, None, gr.skip(), ""
+                return
+            for partial in _blocks(answer.text):  # the notice (first block) arrives first
+                chat[-1] = {"role": "assistant", "content": partial}
+                yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            record = {"question": answer.question, "quote_ids": _quote_ids(answer), "locale": answer.locale,
+                      "sources": _sources(answer), "rated": False}
+            other = answer.detected_language
+            offer = other in LOCALES and other != tr.locale
+            switch = gr.Button(value=cats.translator(other).gettext(_SWITCH).format(language=language_name(other)),
+                               visible=True) if offer else gr.Button(visible=False)
+            new_history = [*(history or []), (answer.question, answer.text)][-5:]
+            yield (chat, gr.skip(), render_sources(tr, record), switch, other if offer else None, record,
+                   new_history, "")
+
+        chat_args = dict(inputs=[question_box, chatbot, turns, language], outputs=chat_outputs,
+                         api_visibility="private", show_progress="minimal", concurrency_id="ask")
+        question_box.submit(chat_turn, **chat_args)
+        send.click(chat_turn, **chat_args)
+        for btn in example_btns:
+            btn.click(chat_turn, **{**chat_args, "inputs": [btn, chatbot, turns, language]})
+
+        def on_clear(locale: str) -> list[Any]:
+            return [[], [], None, render_sources(tr_of(locale), None), gr.Button(visible=False), None, "", ""]
+
+        clear_outputs = [chatbot, turns, last, sources, switch_btn, switch_to, question_box, feedback_status]
+        clear.click(on_clear, [language], clear_outputs, api_visibility="private", queue=False)
+        chatbot.clear(on_clear, [language], clear_outputs, api_visibility="private", queue=False)  # its bin icon
+
+        # -- feedback ----------------------------------------------------------------------
+        def rate(rating: str, note: str, last_answer: dict | None, locale: str) -> list[Any]:
+            tr = tr_of(locale)
+            if not last_answer:
+                return [tr.gettext(_NOTHING_TO_RATE), gr.skip(), gr.skip()]
+            if last_answer.get("rated"):
+                return [tr.gettext(_ALREADY), gr.skip(), gr.skip()]
+            store.add(last_answer["question"], last_answer["quote_ids"], last_answer["locale"], rating, note or "")
+            return [tr.gettext(_THANKS), "", {**last_answer, "rated": True}]
+
+        for btn, rating in ((up, "up"), (down, "down")):
+            btn.click(lambda note, last_answer, locale, _r=rating: rate(_r, note, last_answer, locale),
+                      [comment, last, language], [feedback_status, comment, last], api_visibility="private")
+
+        # -- API ---------------------------------------------------------------------------
+        def api_respond(message: str, locale: str = default_locale) -> str:
+            """Answer a question; returns the whole Markdown reply (notice, framing, verbatim quotes, sources)."""
+            tr = tr_of(locale)
+            try:
+                return assistant.ask(message, locale=tr.locale).text
+            except InputError as exc:
+                raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
+            except AssistantError as exc:
+                log.exception("answering failed")
+                raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
+
+        # One answer at a time, whether asked from the page or the API: the embedding engine
+        # and Chroma client are shared by all sessions.
+        gr.api(api_respond, api_name=API_NAME, concurrency_id="ask", concurrency_limit=1)
+    return demo
+
+
+def serve(assistant: "Assistant", *, host: str | None = None, port: int | None = None,
+          block: bool = True, quiet: bool = False) -> "gr.Blocks":
+    """Build the page, make sure the index exists, and serve it on ``host:port``.
+
+    With ``block=False`` the server runs in a background thread; call ``.close()`` on the
+    returned Blocks to stop it.
+    """
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
+    assistant.ensure_index()
+    demo = build_app(assistant)
+    demo.queue()
+    demo.launch(
+        server_name=host or assistant.settings.host,
+        server_port=port or assistant.settings.port,
+        prevent_thread_lock=not block,
+        quiet=quiet,
+        share=False,
+        inbrowser=False,
+        **launch_options(assistant),
+    )
+    return demo

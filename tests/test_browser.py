@@ -1,0 +1,272 @@
+"""The chat page in a real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright.
+
+Nothing is installed here: `make browser` (run by `make test`) installs chromium and
+chromium-driver from Debian and the test extra installs playwright from PyPI. Never
+`playwright install`, which downloads its own browser.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.feedback import quote_id
+from assistant.i18n import language_name
+from assistant.web import _ALREADY, _THANKS, EXAMPLES, FEEDBACK_FILE, LABELS
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
+]
+BROWSER_LOCALE = {"en": "en-US", "pl": "pl-PL", "lt": "lt-LT", "uk": "uk-UA"}
+SWITCH_TO = {"en": "de", "pl": "en", "lt": "uk", "uk": "lt"}  # the language each test switches to
+ANSWER_TIMEOUT = 120_000  # ms; the first question loads the model and the language detector
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium "
+                       "(`apt-get install -y chromium chromium-driver`, done by `make browser`)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright from PyPI (pip install -e '.[test]')")
+expect = sync_api.expect
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(shipped_assistant):
+    from assistant.web import serve
+
+    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _timing():
+    start = time.perf_counter()
+    yield
+    print(f"\nbrowser tests took {time.perf_counter() - start:.1f} s")
+
+
+def _open(browser, url: str, locale: str, **context_options):
+    context = browser.new_context(locale=BROWSER_LOCALE.get(locale, locale), **context_options)
+    page = context.new_page()
+    page.goto(url + "/")
+    page.wait_for_selector("#question textarea")
+    return context, page
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _expect_labels(page, assistant, locale: str) -> None:
+    """Heading, language, placeholder and button texts are the catalogue's for ``locale``."""
+    tr = assistant.catalogues.translator(locale)
+    expect(page.locator("#heading h1")).to_have_text(tr.gettext(LABELS["title"]))
+    expect(page).to_have_title(tr.gettext(LABELS["title"]))
+    expect(page.locator("#language input")).to_have_value(language_name(locale))
+    expect(page.locator("#question textarea")).to_have_attribute("placeholder", tr.gettext(LABELS["placeholder"]))
+    expect(page.locator("#question")).to_contain_text(tr.gettext(LABELS["question"]))
+    expect(page.locator("#send")).to_have_text(tr.gettext(LABELS["send"]))
+    expect(page.locator("#clear")).to_have_text(tr.gettext(LABELS["clear"]))
+    expect(page.locator("#feedback-up")).to_have_text(tr.gettext(LABELS["up"]))
+    expect(page.locator("#example-0")).to_have_text(tr.gettext(EXAMPLES[0]))
+    if locale != "en":
+        english = assistant.catalogues.translator("en")
+        for key in ("title", "placeholder", "send"):
+            if tr.gettext(LABELS[key]) != LABELS[key]:  # translated in the catalogue: not English on the page
+                assert tr.gettext(LABELS[key]) != english.gettext(LABELS[key])
+
+
+def _choose_language(page, code: str) -> None:
+    page.locator("#language input").click()
+    page.locator(f'#language li[role="option"][aria-label="{language_name(code)}"]').click()
+
+
+def _ask_and_wait(page, question: str, answer) -> None:
+    """Type ``question``, press Enter and wait until the streamed answer and its sources are shown."""
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    expect(page.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#sources a").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#chat .message").last).to_contain_text(_normalise(answer.quotes[-1].text)[:40],
+                                                               timeout=ANSWER_TIMEOUT)
+
+
+@pytest.mark.parametrize("locale", ["en", "pl", "lt", "uk"])
+def test_chat_in_each_language(browser, app_url, shipped_assistant, locale):
+    tr = shipped_assistant.catalogues.translator(locale)
+    context, page = _open(browser, app_url, locale, viewport={"width": 1280, "height": 900})
+    try:
+        # First load: the language negotiated from Accept-Language labels the page.
+        _expect_labels(page, shipped_assistant, locale)
+
+        question = tr.gettext(EXAMPLES[0])
+        answer = shipped_assistant.ask(question, locale=locale)
+        assert answer.quotes, f"the {locale} example question should be answered by the shipped corpus"
+        _ask_and_wait(page, question, answer)
+
+        quotes_on_page = _normalise(" ".join(page.locator("#chat blockquote").all_inner_texts()))
+        assert any(_normalise(q.text) in quotes_on_page for q in answer.quotes)
+        urls = {q.citation.source_url for q in answer.quotes}
+        chat_links = {a.get_attribute("href") for a in page.locator("#chat a[href]").all()}
+        assert urls & chat_links, "no quote's source link in the chat"
+        source_links = [a.get_attribute("href") for a in page.locator("#sources a[href]").all()]
+        assert source_links and set(source_links) <= urls and all(re.match(r"https?://", u) for u in source_links)
+        # Links open beside the chat (it may be embedded in the site's page).
+        assert {a.get_attribute("target") for a in page.locator("#sources a[href], #chat a[href^='http']").all()} == {"_blank"}
+        messages_before = page.locator("#chat .message").count()
+
+        # Switch language: every label changes, the conversation stays.
+        other = SWITCH_TO[locale]
+        _choose_language(page, other)
+        _expect_labels(page, shipped_assistant, other)
+        expect(page.locator("#chat .message")).to_have_count(messages_before)
+        expect(page.locator("#chat")).to_contain_text(_normalise(question)[:30])
+        assert _normalise(quotes_on_page)[:60] in _normalise(" ".join(page.locator("#chat blockquote").all_inner_texts()))
+
+        # Feedback reaches SQLite with the question, the quote ids and the locale.
+        comment = f"browser test {locale}"
+        page.locator("#feedback-comment textarea").fill(comment)
+        page.locator("#feedback-up").click()
+        other_tr = shipped_assistant.catalogues.translator(other)
+        expect(page.locator("#feedback-status")).to_have_text(other_tr.gettext(_THANKS))
+        db = shipped_assistant.settings.data_dir / FEEDBACK_FILE
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT question, quote_ids, locale, rating FROM feedback WHERE comment = ?",
+                                (comment,)).fetchall()
+        assert rows == [(question, " ".join(quote_id(q) for q in answer.quotes), answer.locale, "up")]
+        with sqlite3.connect(db) as conn:
+            count = conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+        page.locator("#feedback-down").click()  # one rating per answer
+        expect(page.locator("#feedback-status")).to_have_text(other_tr.gettext(_ALREADY))
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == count
+
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{locale}.png"), full_page=True)
+
+        # The explicit choice wins over Accept-Language on the next visit.
+        page.reload()
+        page.wait_for_selector("#question textarea")
+        _expect_labels(page, shipped_assistant, other)
+    finally:
+        context.close()
+
+
+def test_question_in_another_language_offers_to_switch(browser, app_url, shipped_assistant):
+    context, page = _open(browser, app_url, "en", viewport={"width": 1280, "height": 900})
+    try:
+        question = "Od kiedy w Polsce obowiązuje zakaz kar cielesnych wobec dzieci?"
+        answer = shipped_assistant.ask(question, locale="en")
+        assert answer.detected_language == "pl" and answer.quotes
+        _ask_and_wait(page, question, answer)
+        switch = page.locator("#switch-language")
+        expect(switch).to_be_visible()
+        expect(switch).to_contain_text(language_name("pl"))
+        switch.click()
+        _expect_labels(page, shipped_assistant, "pl")
+        expect(switch).to_be_hidden()
+        expect(page.locator("#chat blockquote").first).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_phone_viewport_does_not_scroll_sideways(browser, app_url, shipped_assistant):
+    context, page = _open(browser, app_url, "en", viewport={"width": 390, "height": 844}, is_mobile=True,
+                          has_touch=True, device_scale_factor=2)
+    try:
+        overflow = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+        assert page.evaluate(overflow)
+        question = shipped_assistant.catalogues.translator("en").gettext(EXAMPLES[2])
+        _ask_and_wait(page, question, shipped_assistant.ask(question, locale="en"))
+        page.locator("#help").click()  # open the helplines panel too
+        assert page.evaluate(overflow), page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "phone-390x844.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_can_ask(browser, app_url, shipped_assistant):
+    context, page = _open(browser, app_url, "en", viewport={"width": 1280, "height": 900})
+    try:
+        expect(page.locator("#heading h1")).to_have_text(
+            shipped_assistant.catalogues.translator("en").gettext(LABELS["title"]))
+        textarea = "document.activeElement && document.activeElement.closest('#question') !== null"
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if page.evaluate(textarea):
+                break
+        assert page.evaluate(textarea), "Tab never reached the question box"
+        question = shipped_assistant.catalogues.translator("en").gettext(EXAMPLES[0])
+        page.keyboard.type(question)
+        page.keyboard.press("Enter")
+        expect(page.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+        expect(page.locator("#chat")).to_contain_text(question)
+        expect(page.locator("#sources a").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+
+        # Clear, from the keyboard too.
+        page.locator("#clear").focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#chat .message")).to_have_count(0)
+        expect(page.locator("#sources a")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_lang_parameter_of_an_embedding_page_sets_the_language(browser, app_url, shipped_assistant):
+    context = browser.new_context(locale="en-US")
+    try:
+        page = context.new_page()
+        page.goto(app_url + "/?lang=lt")
+        _expect_labels(page, shipped_assistant, "lt")
+        assert page.evaluate("document.documentElement.lang") == "lt"
+        expect(page).to_have_title(shipped_assistant.catalogues.translator("lt").gettext(LABELS["title"]))
+    finally:
+        context.close()
+
+
+def test_controls_have_accessible_names(browser, app_url):
+    context, page = _open(browser, app_url, "en", viewport={"width": 1280, "height": 900})
+    try:
+        for role, selector in (("combobox", "#language input"), ("textbox", "#question textarea"),
+                               ("textbox", "#feedback-comment textarea")):
+            element = page.locator(selector)
+            name = element.get_attribute("aria-label") or page.evaluate(
+                "(el) => el.labels && el.labels.length ? el.labels[0].innerText : ''", element.element_handle())
+            assert name.strip(), f"{selector} has no accessible name"
+        for button in ("#send", "#clear", "#feedback-up", "#feedback-down", "#example-0"):
+            assert page.locator(button).inner_text().strip(), f"{button} has no text"
+    finally:
+        context.close()

@@ -1,0 +1,143 @@
+"""The real Gradio app on a loopback port: the documented "respond" API, the page config, errors."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+
+import pytest
+
+from assistant.config import LOCALES
+from assistant.i18n import language_name
+from assistant.web import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_sources
+
+pytestmark = pytest.mark.slow
+
+EMPTY = "The message is empty. Please type a question."  # the service's msgid for an empty message
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(shipped_assistant):
+    from assistant.web import serve
+
+    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_respond_returns_verbatim_quotes(client, shipped_assistant):
+    question = shipped_assistant.catalogues.translator("en").gettext(EXAMPLES[0])
+    reply = client.predict(question, "en", api_name=f"/{API_NAME}")
+    answer = shipped_assistant.ask(question, locale="en")
+    assert not answer.abstained and answer.quotes, "the example question should be answered by the shipped corpus"
+    assert isinstance(reply, str) and reply.strip()
+    quoted = [q for q in answer.quotes if _normalise(q.text) in _normalise(reply)]
+    assert quoted, "no quote of the answer came back through the API"
+    for quote in quoted:
+        assert quote.text in shipped_assistant.document_text(quote.doc_id)
+        assert quote.citation.source_url in reply
+
+
+@pytest.mark.parametrize("locale", ["pl", "uk"])
+def test_respond_frames_in_the_question_language(client, shipped_assistant, locale):
+    question = shipped_assistant.catalogues.translator(locale).gettext(EXAMPLES[0])
+    reply = client.predict(question, locale, api_name=f"/{API_NAME}")
+    assert reply == shipped_assistant.ask(question, locale=locale).text
+
+
+@pytest.mark.parametrize("locale", ["en", "pl", "lt"])
+def test_empty_message_gives_a_readable_error(client, shipped_assistant, locale):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client.predict("   ", locale, api_name=f"/{API_NAME}")
+    message = str(info.value)
+    assert shipped_assistant.catalogues.translator(locale).gettext(EMPTY) in message
+    assert "Traceback" not in message and "InputError" not in message
+
+
+def test_too_long_message_gives_a_readable_error(client, shipped_assistant):
+    from gradio_client.exceptions import AppError
+
+    limit = shipped_assistant.settings.max_message_chars
+    with pytest.raises(AppError) as info:
+        client.predict("child " * limit, "en", api_name=f"/{API_NAME}")
+    assert str(limit) in str(info.value) and "Traceback" not in str(info.value)
+
+
+def test_only_the_respond_endpoint_is_public(client):
+    api = client.view_api(return_format="dict", print_info=False)
+    assert list(api["named_endpoints"]) == [f"/{API_NAME}"]
+    params = [p["parameter_name"] for p in api["named_endpoints"][f"/{API_NAME}"]["parameters"]]
+    assert params == ["message", "locale"]
+
+
+def test_static_labels_come_from_the_catalogues(app_url, shipped_assistant):
+    with urllib.request.urlopen(f"{app_url}/config", timeout=30) as response:
+        config = json.load(response)
+    translations = config["i18n_translations"]
+    assert set(translations) == set(LOCALES)
+    for locale in LOCALES:
+        tr = shipped_assistant.catalogues.translator(locale)
+        assert translations[locale] == {key: tr.gettext(msgid) for key, msgid in LABELS.items()}
+    assert config["analytics_enabled"] is False
+
+
+def test_page_is_served(app_url):
+    with urllib.request.urlopen(app_url + "/", timeout=30) as response:
+        assert response.status == 200
+        assert "gradio-app" in response.read().decode("utf-8", "replace")
+
+
+def test_help_panel_lists_every_helpline_from_the_data(shipped_assistant):
+    helplines = shipped_assistant.safeguarding.helplines()
+    assert helplines
+    for locale in ("en", "pl", "uk"):
+        text = render_help(shipped_assistant, shipped_assistant.catalogues.translator(locale))
+        for helpline in helplines:
+            assert helpline.number in text and helpline.name in text
+
+
+def test_help_panel_puts_the_interface_country_first(shipped_assistant):
+    safeguarding = shipped_assistant.safeguarding
+    for locale, country in (("pl", "PL"), ("lt", "LT"), ("uk", "UA")):
+        text = render_help(shipped_assistant, shipped_assistant.catalogues.translator(locale))
+        (own,) = safeguarding.helplines(country)
+        others = [h for h in safeguarding.helplines() if h.country != country]
+        assert text.index(own.name) < min(text.index(h.name) for h in others)
+        assert safeguarding.emergency in text
+
+
+def test_sources_area_and_stream_blocks(shipped_assistant):
+    tr = shipped_assistant.catalogues.translator("en")
+    last = {"sources": [("Barnahus", "https://example.org/b")]}
+    assert "[Barnahus](https://example.org/b)" in render_sources(tr, last)
+    assert render_sources(tr, {"sources": []}) != render_sources(tr, None)
+    text = "Notice.\n\nFraming:\n\n> \"Quote.\"\n> — source"
+    parts = list(_blocks(text))
+    assert parts[0] == "Notice." and parts[-1] == text
+    assert all(text.startswith(p) for p in parts)
+
+
+def test_language_choices_are_named_in_their_own_language():
+    assert language_name("pl") == "polski" and language_name("uk") == "українська"
