@@ -19,6 +19,7 @@ _MIN_SENTENCE_CHARS = 25
 _QUOTE_MARGIN = 0.04  # a quote must be nearly as relevant as the best one
 _REDUNDANT = 0.92  # cosine above which two sentences say the same thing (e.g. in two notes)
 _LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
+_OTHER_LANGUAGE_PENALTY = 0.015  # then English; a third language only when clearly better
 _TERM_BONUS = 0.02  # per name/number of the question found in the sentence
 _DISCLAIMER = re.compile(r"summary written for this assistant|not an official text", re.I)
 
@@ -45,7 +46,10 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
     rank_of = {h.chunk.chunk_id: i for i, h in enumerate(retrieval.hits)}
 
     def score(s: ScoredSentence) -> float:
-        bonus = _LANGUAGE_BONUS if s.chunk.language == user_language else 0.0
+        if s.chunk.language == user_language:
+            bonus = _LANGUAGE_BONUS
+        else:
+            bonus = 0.0 if s.chunk.language == "en" else -_OTHER_LANGUAGE_PENALTY
         words = set(re.findall(r"\w+", s.text.lower()))
         bonus += _TERM_BONUS * len(terms & words)
         return s.similarity + bonus - 0.005 * rank_of.get(s.chunk.chunk_id, 10)
