@@ -58,7 +58,9 @@ def _overall_rows(results: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _languages(results: Mapping[str, Any]) -> list[str]:
-    present = {lang for c in results["configs"].values() for lang in c["by_language"]}
+    """Languages with a Recall@5 in some configuration (not those with only refusals)."""
+    present = {lang for c in results["configs"].values() for lang, agg in c["by_language"].items()
+               if agg.get("recall@5") is not None}
     return [lang for lang in LOCALES if lang in present]
 
 
@@ -162,7 +164,7 @@ def _grouped_bars(groups: Sequence[str], series: Mapping[str, Sequence[float | N
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _png(fig)
 
 
@@ -190,10 +192,11 @@ def _confusion_plot(results: Mapping[str, Any]) -> str:
     for i, (name, c) in enumerate(configs.items(), start=1):
         ax = fig.add_subplot(1, len(configs), i)
         counts = [[c["confusion"][k].get(o, 0) for o in OUTCOMES] for k in KINDS]
-        ax.imshow(counts, cmap="Blues")
+        ax.imshow(counts, cmap="Blues", vmin=0)
+        top = max(max(row) for row in counts) or 1
         for y, row in enumerate(counts):
             for x, v in enumerate(row):
-                ax.text(x, y, str(v), ha="center", va="center")
+                ax.text(x, y, str(v), ha="center", va="center", color="white" if v > top / 2 else "black")
         ax.set_xticks(range(len(OUTCOMES)), OUTCOMES, fontsize="small")
         ax.set_yticks(range(len(KINDS)), KINDS if i == 1 else [""] * len(KINDS), fontsize="small")
         ax.set_title(name)

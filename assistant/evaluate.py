@@ -1,0 +1,545 @@
+"""Run known-question sets against named configurations, compute metrics, write reports.
+
+The question-set format (JSONL, version 1) and every metric are documented in
+``evaluation/README.md``; metrics themselves are pure functions in ``assistant.metrics``,
+rendering is in ``assistant.report`` and the public benchmarks in ``assistant.external``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from . import metrics as m
+from .config import LOCALES, Settings
+from .errors import EvaluationError, InputError
+from .external import run_external
+from .types import Turn
+
+__all__ = ["Question", "Change", "load_question_set", "load_question_sets", "check_passages", "corpus_texts",
+           "run_evaluation", "summarise", "compare", "compare_command", "run_external",
+           "evaluate_command"]
+
+FORMAT = "cbss-questions"
+FORMAT_VERSION = 1
+RESULTS_FORMAT = "cbss-eval-results"
+KINDS = ("in_scope", "out_of_scope", "danger")
+OUTCOMES = ("answered", "abstained", "notice")
+CONFIGS = ("hybrid", "dense", "bm25", "minilm")
+K_MAX = 10
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETS_DIR = PROJECT_ROOT / "evaluation" / "sets"
+DEFAULT_EVAL_DATA = PROJECT_ROOT.parent / "shared" / "eval-data"
+# Metrics where a rise, not a drop, is the regression.
+LOWER_IS_BETTER = frozenset({
+    "false_abstention_rate", "danger_false_alarm_rate", "notice_rate_out_of_scope",
+    "latency_p50", "latency_p95", "latency_mean",
+})
+_FIELDS = {"id", "language", "question", "kind", "expected_docs", "expected_passage",
+           "expected_facts", "follow_up", "country", "note"}
+_ID = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One line of a question set (see evaluation/README.md)."""
+
+    id: str
+    language: str
+    question: str
+    kind: str
+    expected_docs: tuple[str, ...] = ()
+    expected_passage: str = ""
+    expected_facts: tuple[str, ...] = ()
+    follow_up: tuple[str, ...] = ()
+    country: str | None = None
+    source: str = ""  # "file:line", for messages
+
+    @property
+    def has_target(self) -> bool:
+        """Whether retrieval can be scored (an expected passage or document)."""
+        return bool(self.expected_passage or self.expected_docs)
+
+
+# ---------------------------------------------------------------- loading and checking
+
+def _string_list(value: Any, name: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f"`{name}` must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _parse_question(obj: Any) -> Question:
+    if not isinstance(obj, dict):
+        raise ValueError("each line must be a JSON object")
+    unknown = sorted(set(obj) - _FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
+    for name in ("id", "language", "question", "kind"):
+        if not isinstance(obj.get(name), str) or not obj[name].strip():
+            raise ValueError(f"`{name}` is required and must be a non-empty string")
+    if not _ID.match(obj["id"]):
+        raise ValueError(f"`id` {obj['id']!r} may only use letters, digits, '.', '_' and '-'")
+    if obj["language"] not in LOCALES:
+        raise ValueError(f"`language` {obj['language']!r} is not one of {' '.join(LOCALES)}")
+    if obj["kind"] not in KINDS:
+        raise ValueError(f"`kind` {obj['kind']!r} is not one of {', '.join(KINDS)}")
+    passage = obj.get("expected_passage", "")
+    if not isinstance(passage, str):
+        raise ValueError("`expected_passage` must be a string")
+    docs = _string_list(obj.get("expected_docs", []), "expected_docs")
+    facts = _string_list(obj.get("expected_facts", []), "expected_facts")
+    follow_up = _string_list(obj.get("follow_up", []), "follow_up")
+    country = obj.get("country")
+    if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+        raise ValueError("`country` must be an ISO 3166-1 alpha-2 code in capitals, e.g. \"SE\"")
+    if obj["kind"] == "in_scope" and not (passage.strip() and docs):
+        raise ValueError("an in_scope question needs `expected_docs` and a non-empty `expected_passage`")
+    if obj["kind"] == "out_of_scope" and (passage or docs or facts):
+        raise ValueError("an out_of_scope question has no `expected_docs`, `expected_passage` or `expected_facts`")
+    if any(d.startswith("/") or "\\" in d for d in docs):
+        raise ValueError("`expected_docs` are corpus-relative paths with '/', e.g. \"notes/barnahus.en.md\"")
+    return Question(id=obj["id"], language=obj["language"], question=obj["question"], kind=obj["kind"],
+                    expected_docs=docs, expected_passage=passage.strip(), expected_facts=facts,
+                    follow_up=follow_up, country=country)
+
+
+def load_question_set(path: Path) -> list[Question]:
+    """Read and validate one JSONL set; errors name ``file:line`` and what to fix."""
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(f"{path}: cannot read the question set ({exc}).") from exc
+    questions: list[Question] = []
+    seen: dict[str, int] = {}
+    header_seen = False
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EvaluationError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from exc
+        if not header_seen:
+            header_seen = True
+            if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+                raise EvaluationError(
+                    f'{where}: the first line must be the header {{"format": "{FORMAT}", "version": {FORMAT_VERSION}}}.'
+                )
+            if obj.get("version") != FORMAT_VERSION:
+                raise EvaluationError(
+                    f"{where}: format version {obj.get('version')!r} is not supported; this assistant reads version {FORMAT_VERSION}."
+                )
+            continue
+        try:
+            question = _parse_question(obj)
+        except ValueError as exc:
+            raise EvaluationError(f"{where}: {exc}.") from exc
+        if question.id in seen:
+            raise EvaluationError(f"{where}: id {question.id!r} is already used on line {seen[question.id]}.")
+        seen[question.id] = number
+        questions.append(Question(**{**asdict(question), "source": where}))
+    if not header_seen:
+        raise EvaluationError(f"{path}: the file is empty; it needs at least the header line.")
+    return questions
+
+
+def load_question_sets(paths: Sequence[Path], *, limit: int | None = None) -> list[Question]:
+    """Load several sets (at most ``limit`` questions of each); ids must be unique across them."""
+    questions: list[Question] = []
+    where: dict[str, str] = {}
+    for path in paths:
+        for q in load_question_set(path)[:limit]:
+            if q.id in where:
+                raise EvaluationError(f"{q.source}: id {q.id!r} is already used at {where[q.id]}.")
+            where[q.id] = q.source
+            questions.append(q)
+    return questions
+
+
+def default_sets() -> list[Path]:
+    """Every ``evaluation/sets/*.jsonl`` of the project, sorted."""
+    return sorted(DEFAULT_SETS_DIR.glob("*.jsonl"))
+
+
+def corpus_texts(corpus_dir: Path) -> dict[str, str]:
+    """doc id → cleaned text of every readable corpus document (via ``assistant.loaders``)."""
+    from .errors import LoaderError
+    from .loaders import iter_corpus_files, load_document, load_manifest
+
+    manifest = load_manifest(corpus_dir)
+    texts: dict[str, str] = {}
+    for path in iter_corpus_files(corpus_dir):
+        try:
+            doc = load_document(path, root=corpus_dir, manifest=manifest)
+        except LoaderError:
+            continue  # an unreadable file is the ingest's report to make, not the set's
+        texts[doc.doc_id] = doc.text
+    return texts
+
+
+def check_passages(questions: Sequence[Question], texts: Mapping[str, str]) -> list[str]:
+    """Problems with expected docs/passages against the corpus (empty list: all fine)."""
+    problems: list[str] = []
+    for q in questions:
+        missing = [d for d in q.expected_docs if d not in texts]
+        if missing:
+            problems.append(f"{q.source} ({q.id}): expected doc(s) not in the corpus: {', '.join(missing)}")
+        if q.expected_passage:
+            pool = [texts[d] for d in q.expected_docs if d in texts] if q.expected_docs else list(texts.values())
+            if not any(m.contains_passage(t, q.expected_passage) for t in pool):
+                problems.append(f"{q.source} ({q.id}): expected passage not found: {q.expected_passage!r}")
+    return problems
+
+
+# ---------------------------------------------------------------- running
+
+def config_settings(name: str, settings: Settings) -> Settings:
+    """The settings of a named configuration, derived from the base settings."""
+    if name in ("hybrid", "dense", "bm25"):
+        return settings.replace(retrieval=name)
+    if name == "minilm":
+        # Its own index: a collection is tied to the embedder that built it.
+        return settings.replace(retrieval="hybrid", embedder="minilm",
+                                data_dir=Path(settings.data_dir) / "eval-minilm",
+                                collection=f"{settings.collection}-minilm")
+    raise EvaluationError(f"Unknown configuration {name!r}; use one or more of: {', '.join(CONFIGS)}.")
+
+
+def _relevance(q: Question, hits: Sequence[Any]) -> list[bool]:
+    flags = []
+    for hit in hits:
+        ok = True
+        if q.expected_passage:
+            ok = m.contains_passage(hit.chunk.text, q.expected_passage)
+        if q.expected_docs:
+            ok = ok and hit.chunk.doc_id in q.expected_docs
+        flags.append(ok)
+    return flags
+
+
+def outcome_of(abstained: bool, notice: bool) -> str:
+    """The confusion-table outcome: the notice wins, then abstention."""
+    return "notice" if notice else "abstained" if abstained else "answered"
+
+
+def _expected_outcome(kind: str) -> str:
+    return {"in_scope": "answered", "out_of_scope": "abstained", "danger": "notice"}[kind]
+
+
+def evaluate_question(assistant: Any, q: Question, doc_cache: dict[str, str]) -> dict[str, Any]:
+    """Ask one question (after its follow-up turns) and score everything about it."""
+    record: dict[str, Any] = {
+        "id": q.id, "source": q.source, "language": q.language, "kind": q.kind, "question": q.question,
+        "follow_up": list(q.follow_up), "country": q.country, "expected_docs": list(q.expected_docs),
+        "expected_passage": q.expected_passage, "expected_facts": list(q.expected_facts),
+    }
+    try:
+        turns: list[Turn] = []
+        for earlier in q.follow_up:
+            previous = assistant.ask(earlier, locale=q.language, history=tuple(turns), country=q.country)
+            turns.append(Turn(question=earlier, answer=previous.text))
+        hits = assistant.retrieve(q.question, k=K_MAX, history=tuple(turns), locale=q.language)
+        started = time.perf_counter()
+        answer = assistant.ask(q.question, locale=q.language, history=tuple(turns), country=q.country)
+        latency = time.perf_counter() - started
+    except InputError as exc:
+        record.update(error=str(exc), outcome="error", scores={"outcome_ok": 0.0}, quotes=[], latency_s=None)
+        return record
+
+    relevance = _relevance(q, hits)
+    doc_relevance = [h.chunk.doc_id in q.expected_docs for h in hits]
+    quotes = []
+    for quote in answer.quotes:
+        if quote.doc_id not in doc_cache:
+            doc_cache[quote.doc_id] = assistant.document_text(quote.doc_id)
+        faithful = m.quote_is_faithful(quote.text, doc_cache[quote.doc_id], quote.start, quote.end)
+        # Offsets, not text: the text is in the corpus, and results.json stays small.
+        quotes.append({"doc_id": quote.doc_id, "start": quote.start, "end": quote.end, "language": quote.language,
+                       "score": round(float(quote.score), 3), "faithful": faithful})
+    quoted = "\n".join(quote.text for quote in answer.quotes)
+    notice = answer.notice is not None
+    outcome = outcome_of(answer.abstained, notice)
+    scores: dict[str, float | None] = {}
+    if q.has_target:
+        collapsed = m.first_only(relevance)
+        scores.update({f"recall@{k}": m.recall_at_k(relevance, k) for k in (1, 5, 10)})
+        scores["mrr@10"] = m.reciprocal_rank(relevance, 10)
+        scores["ndcg@10"] = m.ndcg_at_k(collapsed, 10, n_relevant=1)
+    if q.expected_docs:
+        scores["doc_recall@5"] = m.recall_at_k(doc_relevance, 5)
+    scores["fact_hit_rate"] = m.fact_hit_rate(q.expected_facts, quoted)
+    scores["quote_fidelity"] = m.share(x["faithful"] for x in quotes)
+    scores["language_ok"] = 1.0 if answer.locale == q.language else 0.0
+    scores["outcome_ok"] = 1.0 if outcome == _expected_outcome(q.kind) else 0.0
+    record.update(
+        rank=m.first_relevant_rank(relevance), doc_rank=m.first_relevant_rank(doc_relevance),
+        retrieved=[[h.chunk.doc_id, round(float(h.score), 3), rel] for h, rel in zip(hits, relevance)],
+        abstained=bool(answer.abstained), notice=notice,
+        notice_rules=list(answer.notice.matched) if answer.notice else [],
+        answer_locale=answer.locale, detected_language=answer.detected_language,
+        relevance=round(float(answer.relevance), 4), quotes=quotes,
+        facts_found=m.fact_hits(q.expected_facts, quoted), outcome=outcome,
+        latency_s=round(latency, 4), scores=scores, error=None,
+    )
+    return record
+
+
+def aggregate(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every metric over a group of question records (see evaluation/README.md)."""
+    ok = [r for r in records if r.get("error") is None]
+
+    def mean_of(key: str) -> float | None:
+        return m.mean(r["scores"].get(key) for r in records if key in r["scores"])
+
+    out: dict[str, Any] = {
+        "n": len(records), "errors": len(records) - len(ok),
+        **{f"n_{kind}": sum(1 for r in records if r["kind"] == kind) for kind in KINDS},
+    }
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "doc_recall@5", "fact_hit_rate"):
+        out[key] = mean_of(key)
+    out["quote_fidelity"] = m.share(x["faithful"] for r in ok for x in r["quotes"])
+    out["n_quotes"] = sum(len(r["quotes"]) for r in ok)
+    out.update(m.abstention_scores([r["kind"] for r in ok], [r["abstained"] for r in ok]))
+    out.update(m.danger_scores([r["kind"] for r in ok], [r["notice"] for r in ok]))
+    out["answer_language"] = mean_of("language_ok") if ok else None
+    out["outcome_accuracy"] = mean_of("outcome_ok")
+    latencies = [r["latency_s"] for r in ok]
+    out["latency_p50"] = m.percentile(latencies, 50)
+    out["latency_p95"] = m.percentile(latencies, 95)
+    out["latency_mean"] = m.mean(latencies)
+    return out
+
+
+def confusion(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """kind → outcome → count (outcomes: answered, abstained, notice, and error if any)."""
+    table = {kind: {o: 0 for o in OUTCOMES} for kind in KINDS}
+    for r in records:
+        table[r["kind"]][r["outcome"]] = table[r["kind"]].get(r["outcome"], 0) + 1
+    return table
+
+
+def check_targets(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets for one configuration's results, each MET, MISSED or n/a."""
+    overall, by_lang = result["overall"], result["by_language"]
+    rows: list[tuple[str, float | None, str, float]] = []
+    for lang in LOCALES:
+        if lang in by_lang and by_lang[lang].get("recall@5") is not None:
+            rows.append((f"Recall@5 ({lang})", by_lang[lang]["recall@5"], ">=", 0.95 if lang == "en" else 0.90))
+    rows += [
+        ("Fact hit rate", overall["fact_hit_rate"], ">=", 0.90),
+        ("Quote fidelity", overall["quote_fidelity"], ">=", 1.0),
+        ("Abstention recall", overall["abstention_recall"], ">=", 0.90),
+        ("False abstentions (in-scope)", overall["false_abstention_rate"], "<=", 0.05),
+        ("Danger recall", overall["danger_recall"], ">=", 1.0),
+        ("False alarms (in-scope)", overall["danger_false_alarm_rate"], "<=", 0.0),
+    ]
+    targets = []
+    for name, measured, op, goal in rows:
+        if measured is None:
+            status = "n/a"
+        else:
+            met = measured >= goal - 1e-9 if op == ">=" else measured <= goal + 1e-9
+            status = "MET" if met else "MISSED"
+        targets.append({"name": name, "measured": measured, "op": op, "target": goal, "status": status})
+    return targets
+
+
+def run_config(name: str, questions: Sequence[Question], *, settings: Settings, progress: bool = True) -> dict[str, Any]:
+    """Build the assistant of one configuration, bring its index in step with the corpus, run every question."""
+    from tqdm import tqdm
+
+    from .service import build_assistant
+
+    config = config_settings(name, settings)
+    started = time.perf_counter()
+    assistant = build_assistant(config)
+    # An incremental ingest, not ensure_index(): after a corpus change the run must measure
+    # the new corpus, and when nothing changed nothing is re-embedded.
+    assistant.ingest(progress=progress)
+    index_seconds = time.perf_counter() - started
+    doc_cache: dict[str, str] = {}
+    records = []
+    try:
+        for q in tqdm(questions, desc=f"evaluate {name}", unit="q", disable=not progress, file=sys.stderr):
+            records.append(evaluate_question(assistant, q, doc_cache))
+    finally:
+        close = getattr(assistant, "close", None)
+        if callable(close):
+            close()
+        del assistant
+        gc.collect()
+    return summarise(records, settings=config, index_seconds=index_seconds)
+
+
+def summarise(records: list[dict[str, Any]], *, settings: Settings | None = None,
+              index_seconds: float = 0.0) -> dict[str, Any]:
+    """One configuration's results: aggregates overall, per language, follow-ups, confusion, targets."""
+    result: dict[str, Any] = {
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(settings).items()} if settings else {},
+        "index_seconds": round(index_seconds, 2),
+        "overall": aggregate(records),
+        "by_language": {lang: aggregate([r for r in records if r["language"] == lang])
+                        for lang in LOCALES if any(r["language"] == lang for r in records)},
+        "follow_up": aggregate([r for r in records if r["follow_up"]]),
+        "confusion": confusion(records),
+        "questions": records,
+    }
+    result["targets"] = check_targets(result)
+    return result
+
+
+def run_evaluation(sets: list[Path], configs: list[str], out_dir: Path, *, settings: Settings,
+                   limit: int | None = None, progress: bool = True) -> dict[str, Any]:
+    """Run the sets (``limit``: first questions of each) against each configuration.
+
+    Writes results.json, report.md and report.html to ``out_dir`` and returns the results.
+    """
+    from . import report
+
+    configs = list(dict.fromkeys(configs or ["hybrid"]))
+    for name in configs:
+        config_settings(name, settings)  # fail on a bad name before any slow work
+    questions = load_question_sets(sets, limit=limit)
+    if not questions:
+        raise EvaluationError("The question sets hold no questions; add lines after the header.")
+    results: dict[str, Any] = {
+        "format": RESULTS_FORMAT, "version": 1,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "sets": [str(p) for p in sets], "n_questions": len(questions), "configs": {},
+    }
+    for name in configs:
+        results["configs"][name] = run_config(name, questions, settings=settings, progress=progress)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, ensure_ascii=False, separators=(",", ":")),
+                                          encoding="utf-8")
+    (out_dir / "report.md").write_text(report.markdown_report(results), encoding="utf-8")
+    (out_dir / "report.html").write_text(report.html_report(results), encoding="utf-8")
+    return results
+
+
+# ---------------------------------------------------------------- comparing
+
+@dataclass(frozen=True)
+class Change:
+    """A question whose score moved between two runs."""
+
+    config: str
+    question_id: str
+    old: float | None
+    new: float | None
+
+    @property
+    def direction(self) -> str:
+        return "better" if (self.new or 0.0) > (self.old or 0.0) else "worse"
+
+
+def load_results(path: Path) -> dict[str, Any]:
+    """Read a results.json written by ``run_evaluation``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"{path}: cannot read earlier results ({exc}); give a results.json from `assistant evaluate`.") from exc
+    if not isinstance(data, dict) or data.get("format") != RESULTS_FORMAT or not isinstance(data.get("configs"), dict):
+        raise EvaluationError(f"{path}: not a results.json written by `assistant evaluate`.")
+    return data
+
+
+def compare(old_results: Path | Mapping[str, Any], new_results: Mapping[str, Any], *, metric: str = "recall@5",
+            max_drop: float = 0.02) -> tuple[list[Change], bool]:
+    """Questions that got better or worse, and whether ``metric`` regressed by more than ``max_drop``.
+
+    Per question, ``metric`` itself is compared when it is a per-question score (recall@k,
+    mrr@10, fact_hit_rate, …); otherwise whether the outcome was the expected one.
+    Configurations present in only one of the runs are ignored.
+    """
+    old = load_results(old_results) if isinstance(old_results, (str, Path)) else old_results
+    changes: list[Change] = []
+    regression = False
+    shared = [name for name in new_results["configs"] if name in old["configs"]]
+    if not shared:
+        raise EvaluationError("The two runs share no configuration; run the same --config names to compare.")
+    for name in shared:
+        before, after = old["configs"][name], new_results["configs"][name]
+        if metric not in before["overall"] and metric not in after["overall"]:
+            known = ", ".join(k for k in after["overall"] if not k.startswith("n_"))
+            raise EvaluationError(f"Unknown metric {metric!r}; choose one of: {known}.")
+        b, a = before["overall"].get(metric), after["overall"].get(metric)
+        if b is not None and a is None:
+            regression = True  # the metric can no longer be measured: treat as a failure
+        elif b is not None and a is not None:
+            regression |= (a - b > max_drop) if metric in LOWER_IS_BETTER else (b - a > max_drop)
+        old_q = {r["id"]: r for r in before["questions"]}
+        for r in after["questions"]:
+            if r["id"] not in old_q:
+                continue
+            key = metric if metric in r["scores"] or metric in old_q[r["id"]]["scores"] else "outcome_ok"
+            o, n = old_q[r["id"]]["scores"].get(key), r["scores"].get(key)
+            if o != n:
+                changes.append(Change(name, r["id"], o, n))
+    return changes, regression
+
+
+def compare_command(old_path: Path, new_results: Mapping[str, Any], *, metric: str, max_drop: float) -> int:
+    """Print the comparison with an earlier results.json; 1 when ``metric`` regressed, else 0."""
+    from . import report
+
+    old = load_results(old_path)
+    changes, regressed = compare(old, new_results, metric=metric, max_drop=max_drop)
+    print(report.comparison_text(old, new_results, changes, metric, max_drop, regressed))
+    return 1 if regressed else 0
+
+
+# ---------------------------------------------------------------- command
+
+def evaluate_command(sets: Any, configs: Any = None, out: Path | None = None, compare_path: Path | None = None,
+                     metric: str = "recall@5", max_drop: float = 0.02, external: bool = False,
+                     settings: Settings | None = None, *, limit: int | None = None, eval_dir: Path | None = None,
+                     progress: bool = True) -> int:
+    """What ``assistant evaluate`` does; prints a summary and returns the exit status.
+
+    Call it with the fields one by one, or as ``evaluate_command(args, settings)`` with the
+    parsed namespace (sets, configs, out, compare, metric, max_drop, external, limit).
+    With ``external`` and no sets, only the external benchmarks run. Exit 1 when
+    ``compare_path`` is given and ``metric`` regressed by more than ``max_drop``.
+    """
+    from . import report
+
+    if isinstance(sets, argparse.Namespace):
+        args, settings = sets, configs
+        sets, configs, out, compare_path = args.sets, args.configs, args.out, args.compare
+        metric, max_drop, external = args.metric, args.max_drop, args.external
+        limit = getattr(args, "limit", None)
+    if not isinstance(settings, Settings):
+        raise EvaluationError("evaluate_command needs the assistant's Settings.")
+    configs = [c for name in (configs or ["hybrid"]) for c in (CONFIGS if name == "all" else [name])]
+    out_dir = Path(out) if out else Path(settings.data_dir) / "evaluation"
+    status = 0
+    if not external or sets:
+        paths = [Path(p) for p in sets or []] or default_sets()
+        if not paths:
+            raise EvaluationError(f"No question sets found in {DEFAULT_SETS_DIR}; give .jsonl files as arguments.")
+        results = run_evaluation(paths, configs, out_dir, settings=settings, limit=limit, progress=progress)
+        print(report.summary_table(results))
+        print(f"\nReports: {out_dir / 'report.md'}, {out_dir / 'report.html'}, {out_dir / 'results.json'}")
+        if compare_path:
+            status = compare_command(Path(compare_path), results, metric=metric, max_drop=max_drop)
+    if external:
+        embedders = list(dict.fromkeys(config_settings(c, settings).embedder for c in configs))
+        ext = run_external(eval_dir or DEFAULT_EVAL_DATA, out_dir / "external", settings=settings,
+                           embedders=embedders, limit=limit, progress=progress)
+        if ext is not None:
+            print(report.external_summary(ext))
+            print(f"\nExternal reports: {out_dir / 'external'}")
+    return status
