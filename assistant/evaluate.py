@@ -206,11 +206,16 @@ def check_passages(questions: Sequence[Question], texts: Mapping[str, str]) -> l
 
 def config_settings(name: str, settings: Settings) -> Settings:
     """The settings of a named configuration, derived from the base settings."""
-    if name in ("hybrid", "dense", "bm25"):
+    # The default threshold is calibrated for e5's cosine scale; the baselines score on other
+    # scales, so each has its own, calibrated the same way (about 5% false abstentions on the
+    # in-scope sets; see the closing note of issue 5).
+    if name in ("hybrid", "dense"):
         return settings.replace(retrieval=name)
+    if name == "bm25":
+        return settings.replace(retrieval="bm25", min_relevance=0.23)
     if name == "minilm":
         # Its own index: a collection is tied to the embedder that built it.
-        return settings.replace(retrieval="hybrid", embedder="minilm",
+        return settings.replace(retrieval="hybrid", embedder="minilm", min_relevance=0.52,
                                 data_dir=Path(settings.data_dir) / "eval-minilm",
                                 collection=f"{settings.collection}-minilm")
     raise EvaluationError(f"Unknown configuration {name!r}; use one or more of: {', '.join(CONFIGS)}.")
