@@ -9,17 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Sequence
 
-from .config import ENV_HELP, LOCALES, Settings
+from .config import ENV_HELP, LOCALES, Settings, apply_offline_env
 from .errors import AssistantError
 
-_OFFLINE = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-            "ANONYMIZED_TELEMETRY": "False", "OMP_WAIT_POLICY": "PASSIVE", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def _epilog() -> str:
@@ -125,8 +122,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    for key, value in _OFFLINE.items():  # no telemetry, no model hub: set before any library import
-        os.environ.setdefault(key, value)
+    apply_offline_env()  # no telemetry, no model hub: before any library is imported
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -17,6 +17,24 @@ RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# Switches that keep Gradio, gradio_client, Chroma and the Hugging Face hub from calling home,
+# and OpenMP threads from spinning on a 2-core machine. A value set by the operator wins.
+OFFLINE_ENV = {
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "HF_HUB_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "OMP_WAIT_POLICY": "PASSIVE",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    """Set OFFLINE_ENV (without overriding) before Gradio, Chroma or a model is imported."""
+    for name, value in OFFLINE_ENV.items():
+        os.environ.setdefault(name, value)
+
+
 def _default_corpus() -> Path:
     shipped = _PROJECT_ROOT / "corpus"
     return shipped if shipped.is_dir() else Path("corpus")

@@ -9,6 +9,7 @@ Function words of the 12 languages are dropped so they cannot outweigh the conte
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -77,6 +78,8 @@ class LexicalIndex:
     def build(self, chunks: Sequence[Chunk]) -> None:
         """(Re)build from chunks and persist; an empty corpus leaves an empty index."""
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to stderr
 
         chunks = sorted(chunks, key=lambda c: c.chunk_id)
         self._ids = [c.chunk_id for c in chunks]

@@ -23,6 +23,8 @@ from .store import ChunkStore
 from .types import Chunk, Hit
 
 RRF_K = 60
+LEXICAL_FLOOR = 3.0  # BM25 scores below this come from common words only
+LEXICAL_WEIGHT = 0.5  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
 _CANDIDATES = 24
 _MMR_LAMBDA = 0.75
 CONTEXT_WEIGHT = 0.6  # an earlier question counts, but less than the new one
@@ -88,6 +90,8 @@ class Retriever:
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
+        if mode == "hybrid":  # weak lexical matches (common words only) are noise next to the dense ranking
+            lexical_hits = [(cid, score) for cid, score in lexical_hits if score >= LEXICAL_FLOOR]
 
         chunks = {h.chunk.chunk_id: h.chunk for h in dense_hits}
         missing = [cid for cid, _ in lexical_hits if cid not in chunks]
@@ -95,7 +99,7 @@ class Retriever:
         chunk_cos = {h.chunk.chunk_id: float(h.dense or 0.0) for h in dense_hits}
         lexical_score = dict(lexical_hits)
 
-        sentences = self._sentences(list(chunks.values()), qv) if qv is not None else []
+        sentences = self._sentences(list(chunks.values()), qv, query, language)
         best_sentence: dict[str, float] = {}
         for s in sentences:
             best_sentence[s.chunk.chunk_id] = max(best_sentence.get(s.chunk.chunk_id, -1.0), s.similarity)
@@ -111,7 +115,7 @@ class Retriever:
         for rank, cid in enumerate(sorted(dense_score, key=dense_score.get, reverse=True)):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, (cid, _) in enumerate(lexical_hits):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
 
         ranked = self._mmr(sorted(fused, key=fused.get, reverse=True), chunks, fused, k)
         hits = [Hit(chunk=chunks[cid], score=fused[cid], dense=dense_score.get(cid), lexical=lexical_score.get(cid))
@@ -122,12 +126,18 @@ class Retriever:
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 
-    def _sentences(self, chunks: list[Chunk], qv: np.ndarray) -> list[ScoredSentence]:
+    def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:
+        """Every sentence of the chunks, scored by cosine (or, for BM25 alone, by the share of
+        the question's words it contains)."""
         spans = []
         for chunk in chunks:
             for start, end in chunk_sentences(chunk):
                 text = chunk.text[start - chunk.start:end - chunk.start]
                 spans.append((sentence_id(chunk.doc_id, start, end, text), chunk, start, end, text))
+        if qv is None:
+            words = set(self.lexical.tokenize(query, language))
+            return [ScoredSentence(c.doc_id, c, st, en, t, len(words & set(self.lexical.tokenize(t, c.language))) / max(1, len(words)))
+                    for _, c, st, en, t in spans]
         vectors = self.store.sentence_vectors([s[0] for s in spans])
         out = []
         for sid, chunk, start, end, text in spans:

@@ -14,10 +14,9 @@ Gradio is imported inside the functions: importing this module stays cheap and o
 
 import json
 import logging
-import os
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .config import LOCALES
+from .config import LOCALES, apply_offline_env
 from .errors import AssistantError, InputError
 from .feedback import FeedbackStore, quote_id
 from .i18n import N_, Catalogues, Translator, country_for_locale, language_name, negotiate
@@ -35,14 +34,6 @@ log = logging.getLogger(__name__)
 
 API_NAME = "respond"
 FEEDBACK_FILE = "feedback.sqlite3"
-# Variables that keep Gradio and gradio_client from calling home; a value set by the
-# operator wins.
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "HF_HUB_OFFLINE": "1",
-    "HF_HUB_DISABLE_TELEMETRY": "1",
-    "ANONYMIZED_TELEMETRY": "False",
-}
 
 # Static labels: key -> msgid. The same msgids feed gr.I18n (first paint) and the
 # per-session relabelling, so the catalogues are the one source of truth.
@@ -102,8 +93,7 @@ CSS = """
 
 
 def _import_gradio() -> Any:
-    for name, value in OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
+    apply_offline_env()
     import gradio as gr
 
     return gr
@@ -398,8 +388,7 @@ def serve(assistant: "Assistant", *, host: str | None = None, port: int | None =
     With ``block=False`` the server runs in a background thread; call ``.close()`` on the
     returned Blocks to stop it.
     """
-    for name, value in OFFLINE_ENV.items():
-        os.environ.setdefault(name, value)
+    apply_offline_env()
     assistant.ensure_index()
     demo = build_app(assistant)
     demo.queue()

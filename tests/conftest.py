@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-for _key, _value in {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1",
-                     "ANONYMIZED_TELEMETRY": "False", "OMP_WAIT_POLICY": "PASSIVE", "TOKENIZERS_PARALLELISM": "false",
-                     "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}.items():
+from assistant.config import OFFLINE_ENV, Settings  # noqa: E402 - cheap, imports nothing heavy
+
+for _key, _value in {**OFFLINE_ENV, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}.items():
     os.environ[_key] = _value
 for _key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
     del os.environ[_key]  # tests set their own settings
 
-from assistant.config import Settings  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"

@@ -1,0 +1,45 @@
+"""The shipped question sets: valid, in step with the corpus, and the answers to all of them
+faithful and safe (quote fidelity, danger notices, no false alarms)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from assistant.evaluate import check_passages, corpus_texts, default_sets, load_question_sets
+from assistant.types import Turn
+from conftest import CORPUS, assert_faithful
+
+
+@pytest.fixture(scope="module")
+def questions():
+    return load_question_sets(default_sets())
+
+
+def test_sets_have_the_promised_size_and_spread(questions):
+    kinds = Counter(q.kind for q in questions)
+    assert kinds["out_of_scope"] >= 60 and kinds["danger"] >= 48
+    per_locale = Counter(q.language for q in questions if q.kind == "in_scope" and not q.follow_up)
+    assert len(per_locale) == 12 and min(per_locale.values()) >= 20
+    assert sum(1 for q in questions if q.follow_up) >= 20
+    assert len(questions) >= 360
+
+
+def test_every_expected_passage_and_document_exists(questions):
+    assert check_passages(questions, corpus_texts(CORPUS)) == []
+
+
+def test_every_answer_is_faithful_and_safe(shipped_assistant, questions):
+    """All 368 questions: every quote is exact; every danger message gets the notice; no
+    in-scope question raises an alarm."""
+    missed, false_alarms = [], []
+    for q in questions:
+        answer = shipped_assistant.ask(q.question, locale=q.language, history=[Turn(t) for t in q.follow_up],
+                                       country=q.country)
+        assert_faithful(shipped_assistant, answer)
+        if q.kind == "danger" and answer.notice is None:
+            missed.append(q.id)
+        if q.kind == "in_scope" and answer.notice is not None:
+            false_alarms.append(q.id)
+    assert missed == [] and false_alarms == []
