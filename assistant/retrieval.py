@@ -26,7 +26,7 @@ RRF_K = 60
 LEXICAL_FLOOR = 3.0  # BM25 scores below this come from common words only
 LEXICAL_WEIGHT = 0.5  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
 _CANDIDATES = 24
-_MMR_LAMBDA = 0.75
+_MMR_LAMBDA = 0.9  # relevance first; overlap only separates near-equals (0.75 and a per-document penalty measured worse)
 CONTEXT_WEIGHT = 0.6  # an earlier question counts, but less than the new one
 _NAME_OR_NUMBER = re.compile(r"\b(?:\w*\d[\w/.-]*|[A-ZÄÖÅÆØÜŁŚŻŹĆŃÓĘĄ][\w-]{2,}|[A-Z]{2,})\b")
 

@@ -48,6 +48,24 @@ socket.socket.connect = _guarded(_real_connect)  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded(_real_connect_ex)  # type: ignore[method-assign]
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(shipped_assistant):
+    """The real web app on a free loopback port, serving the shipped index."""
+    from assistant.web import serve
+
+    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    try:
+        yield demo.local_url.rstrip("/")
+    finally:
+        demo.close()
+
+
 @pytest.fixture
 def tmp_settings(tmp_path: Path) -> Settings:
     """Settings with a fresh data dir on tmp_path and the shipped corpus."""

@@ -8,7 +8,6 @@ chromium-driver from Debian and the test extra installs playwright from PyPI. Ne
 from __future__ import annotations
 
 import re
-import socket
 import sqlite3
 import time
 from pathlib import Path
@@ -39,23 +38,6 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright from PyPI (pip install -e '.[test]')")
 expect = sync_api.expect
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(shipped_assistant):
-    from assistant.web import serve
-
-    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url.rstrip("/")
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")

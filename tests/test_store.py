@@ -13,13 +13,8 @@ import pytest
 from assistant.config import Settings
 from assistant.errors import StoreError
 from assistant.service import build_assistant
+from conftest import free_port
 from test_ingestion import write_corpus
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 
 import pytest
@@ -15,23 +14,6 @@ from assistant.web import API_NAME, EXAMPLES, LABELS, _blocks, render_help, rend
 pytestmark = pytest.mark.slow
 
 EMPTY = "The message is empty. Please type a question."  # the service's msgid for an empty message
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(shipped_assistant):
-    from assistant.web import serve
-
-    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url.rstrip("/")
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")
