@@ -16,7 +16,7 @@ from .retrieval import Retrieval, ScoredSentence
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
 _MIN_SENTENCE_CHARS = 25
-_QUOTE_MARGIN = 0.08  # a quote must be nearly as relevant as the best one
+_QUOTE_MARGIN = 0.06  # a quote must be nearly as relevant as the best one
 _REDUNDANT = 0.92  # cosine above which two sentences say the same thing (e.g. in two notes)
 _LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
 _OTHER_LANGUAGE_PENALTY = 0.015  # then English; a third language only when clearly better
