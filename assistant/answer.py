@@ -11,7 +11,7 @@ import re
 from typing import Callable
 
 from .config import Settings
-from .i18n import Translator, language_name
+from .i18n import Translator, format_number, language_name
 from .retrieval import Retrieval, ScoredSentence
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
@@ -113,7 +113,7 @@ def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "") -
         quoted = q.text.replace("\n", " ")
         blocks.append(f"> {quoted}\n>\n> {citation_line(q, tr)}")
     sources = list(dict.fromkeys((q.citation.title, q.citation.source_url) for q in quotes))
-    heading = tr.ngettext("{n} source", "{n} sources", len(sources)).format(n=len(sources))
+    heading = tr.ngettext("{n} source", "{n} sources", len(sources)).format(n=format_number(len(sources), tr.locale))
     lines = [f"- [{t}]({u})" if u else f"- {t}" for t, u in sources]
     blocks.append(f"**{heading}**\n" + "\n".join(lines))
     return "\n\n".join(blocks)
