@@ -5,6 +5,8 @@ a chunk whose one sentence answers the question ranks above a chunk that is vagu
 throughout. For questions not in English, BM25 sees only the names and numbers of the
 question (Barnahus, UNCRC, 116 111, 1979): ordinary words match only notes in the question's
 own language, which outweighed better cross-lingual passages when all words were used.
+Dense scores are also corrected for the model's preference for the question's own language
+(see LANG_ALPHA).
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from .store import ChunkStore
 from .types import Chunk, Hit
 
 RRF_K = 60
+# e5 scores any passage in the question's own language higher; subtracting half of each
+# language's mean similarity to the question lets an English note with the answer outrank a
+# same-language note without it (evaluation: R@5 0.881 -> 0.889, MRR 0.761 -> 0.774; 0.3 and 0.7 worse).
+LANG_ALPHA = 0.5
 LEXICAL_FLOOR = 3.0  # BM25 scores below this come from common words only
 LEXICAL_WEIGHT = 0.5  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
 _CANDIDATES = 24
@@ -86,7 +92,19 @@ class Retriever:
             vectors = self.embedder.embed_queries([query, context] if context else [query])
             qv = vectors[0] if not context else _unit(vectors[0] + CONTEXT_WEIGHT * vectors[1])
 
-        dense_hits = self.store.query_chunks(qv, _CANDIDATES) if qv is not None else []
+        offset: dict[str, float] = {}
+        dense_hits = []
+        if qv is not None:
+            # Every chunk's similarity is needed for the per-language means (cheap at this corpus
+            # size: one matrix product inside Chroma; a corpus of 100k chunks would want a sample).
+            everything = self.store.query_chunks(qv, self.store.count())
+            if everything:
+                overall = float(np.mean([h.dense for h in everything]))
+                by_lang: dict[str, list[float]] = {}
+                for h in everything:
+                    by_lang.setdefault(h.chunk.language, []).append(float(h.dense))
+                offset = {lang: LANG_ALPHA * (float(np.mean(v)) - overall) for lang, v in by_lang.items()}
+            dense_hits = sorted(everything, key=lambda h: float(h.dense) - offset.get(h.chunk.language, 0.0), reverse=True)[:_CANDIDATES]
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
@@ -104,12 +122,13 @@ class Retriever:
         for s in sentences:
             best_sentence[s.chunk.chunk_id] = max(best_sentence.get(s.chunk.chunk_id, -1.0), s.similarity)
 
-        dense_score = {}
+        dense_score, raw_score = {}, {}
         if qv is not None:
             for cid in chunks:
                 if cid not in chunk_cos:  # found only by BM25: its best sentence puts it on the same scale
                     chunk_cos[cid] = best_sentence.get(cid, 0.0)
-                dense_score[cid] = 0.5 * chunk_cos[cid] + 0.5 * best_sentence.get(cid, chunk_cos[cid])
+                raw_score[cid] = 0.5 * chunk_cos[cid] + 0.5 * best_sentence.get(cid, chunk_cos[cid])
+                dense_score[cid] = raw_score[cid] - offset.get(chunks[cid].language, 0.0)
 
         fused: dict[str, float] = {}
         for rank, cid in enumerate(sorted(dense_score, key=dense_score.get, reverse=True)):
@@ -120,7 +139,7 @@ class Retriever:
         ranked = self._mmr(sorted(fused, key=fused.get, reverse=True), chunks, fused, k)
         hits = [Hit(chunk=chunks[cid], score=fused[cid], dense=dense_score.get(cid), lexical=lexical_score.get(cid))
                 for cid in ranked]
-        relevance = max(dense_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
+        relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
         top_ids = {h.chunk.chunk_id for h in hits[:4]}
         return Retrieval(query=query, language=language, hits=hits, query_vector=qv, relevance=relevance,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
