@@ -30,7 +30,7 @@ RRF_K = 60
 # same-language note without it (evaluation: R@5 0.881 -> 0.889, MRR 0.761 -> 0.774; 0.3 and 0.7 worse).
 LANG_ALPHA = 0.5
 LEXICAL_FLOOR = 3.0  # BM25 scores below this come from common words only
-LEXICAL_WEIGHT = 0.5  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
+LEXICAL_WEIGHT = 0.25  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
 _CANDIDATES = 24
 _MMR_LAMBDA = 0.9  # relevance first; overlap only separates near-equals (0.75 and a per-document penalty measured worse)
 CONTEXT_WEIGHT = 0.6  # an earlier question counts, but less than the new one
