@@ -58,6 +58,10 @@ def bm25_ranks(corpus: Sequence[str], queries: Sequence[str], k: int = K) -> np.
     import bm25s
     import Stemmer
 
+    from .lexical import quiet_bm25s
+
+    quiet_bm25s()
+
     stemmer = Stemmer.Stemmer("english")
     retriever = bm25s.BM25()
     retriever.index(bm25s.tokenize(list(corpus), stopwords="en", stemmer=stemmer, show_progress=False),

@@ -39,6 +39,11 @@ och i är att en ett det som på till av med för har om kan vad hur vem när ja
 """.split())
 
 
+def quiet_bm25s() -> None:
+    """bm25s logs every index build at DEBUG on stderr, through the CLI's progress output."""
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
 class Tokenizer:
     """Language-aware tokens: raw lower-case words plus Snowball stems where available."""
 
@@ -79,7 +84,7 @@ class LexicalIndex:
         """(Re)build from chunks and persist; an empty corpus leaves an empty index."""
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG to stderr
+        quiet_bm25s()
 
         chunks = sorted(chunks, key=lambda c: c.chunk_id)
         self._ids = [c.chunk_id for c in chunks]
