@@ -55,7 +55,6 @@ class Retrieval:
     query: str
     language: str
     hits: list[Hit]
-    query_vector: np.ndarray | None
     relevance: float  # confidence that the corpus answers the question (dense scale)
     sentences: list[ScoredSentence] = field(default_factory=list)  # of the top hits, best first
 
@@ -141,7 +140,7 @@ class Retriever:
                 for cid in ranked]
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
         top_ids = {h.chunk.chunk_id for h in hits[:4]}
-        return Retrieval(query=query, language=language, hits=hits, query_vector=qv, relevance=relevance,
+        return Retrieval(query=query, language=language, hits=hits, relevance=relevance,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 

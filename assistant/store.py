@@ -223,17 +223,6 @@ class ChunkStore:
             hits.append(Hit(chunk=_chunk_from(i, d, m), score=similarity, dense=similarity))
         return hits
 
-    def query_sentences(self, vector: np.ndarray, k: int) -> list[tuple[SentenceRecord, float]]:
-        n = int(self.sentences.count())
-        if n == 0:
-            return []
-        got = self.sentences.query(query_embeddings=[vector.tolist()], n_results=min(k, n),
-                                   include=["documents", "metadatas", "distances"])
-        return [
-            (SentenceRecord(i, m["doc_id"], int(m["start"]), int(m["end"]), d, m.get("language", "")), 1.0 - float(dist))
-            for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
-        ]
-
     # -- writing -------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         self._upsert(self.chunks, [c.chunk_id for c in chunks], [c.text for c in chunks],
