@@ -91,19 +91,7 @@ class Retriever:
             vectors = self.embedder.embed_queries([query, context] if context else [query])
             qv = vectors[0] if not context else _unit(vectors[0] + CONTEXT_WEIGHT * vectors[1])
 
-        offset: dict[str, float] = {}
-        dense_hits = []
-        if qv is not None:
-            # Every chunk's similarity is needed for the per-language means (cheap at this corpus
-            # size: one matrix product inside Chroma; a corpus of 100k chunks would want a sample).
-            everything = self.store.query_chunks(qv, self.store.count())
-            if everything:
-                overall = float(np.mean([h.dense for h in everything]))
-                by_lang: dict[str, list[float]] = {}
-                for h in everything:
-                    by_lang.setdefault(h.chunk.language, []).append(float(h.dense))
-                offset = {lang: LANG_ALPHA * (float(np.mean(v)) - overall) for lang, v in by_lang.items()}
-            dense_hits = sorted(everything, key=lambda h: float(h.dense) - offset.get(h.chunk.language, 0.0), reverse=True)[:_CANDIDATES]
+        dense_hits, offset = self._dense_candidates(qv) if qv is not None else ([], {})
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
@@ -143,6 +131,21 @@ class Retriever:
         return Retrieval(query=query, language=language, hits=hits, relevance=relevance,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
+
+    def _dense_candidates(self, qv: np.ndarray) -> tuple[list[Hit], dict[str, float]]:
+        """The top chunks by cosine after the language correction, and that correction per language."""
+        # Every chunk's similarity is needed for the per-language means (cheap at this corpus
+        # size: one matrix product inside Chroma; a corpus of 100k chunks would want a sample).
+        everything = self.store.query_chunks(qv, self.store.count())
+        if not everything:
+            return [], {}
+        overall = float(np.mean([h.dense for h in everything]))
+        by_language: dict[str, list[float]] = {}
+        for h in everything:
+            by_language.setdefault(h.chunk.language, []).append(float(h.dense))
+        offset = {lang: LANG_ALPHA * (float(np.mean(v)) - overall) for lang, v in by_language.items()}
+        ranked = sorted(everything, key=lambda h: float(h.dense) - offset[h.chunk.language], reverse=True)
+        return ranked[:_CANDIDATES], offset
 
     def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:
         """Every sentence of the chunks, scored by cosine (or, for BM25 alone, by the share of
