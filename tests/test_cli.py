@@ -36,6 +36,9 @@ def test_readme_documents_every_setting():
     for f in fields(Settings):
         assert f"`ASSISTANT_{f.name.upper()}`" in readme, f.name
         assert f.name in ENV_HELP
+        default = getattr(Settings, f.name)
+        if f.name != "corpus_dir" and default != "":  # the corpus path depends on the checkout
+            assert f"| `ASSISTANT_{f.name.upper()}` | `{default}` |" in readme, f"README default of {f.name}"
 
 
 def test_bad_setting_is_a_clear_error():
