@@ -22,6 +22,7 @@ from . import metrics as m
 from .config import LOCALES, Settings
 from .errors import EvaluationError, InputError
 from .external import run_external
+from .ingestion import corpus_texts
 from .types import Turn
 
 __all__ = ["Question", "Change", "load_question_set", "load_question_sets", "check_passages", "corpus_texts",
@@ -172,22 +173,6 @@ def default_sets() -> list[Path]:
     return sorted(DEFAULT_SETS_DIR.glob("*.jsonl"))
 
 
-def corpus_texts(corpus_dir: Path) -> dict[str, str]:
-    """doc id → cleaned text of every readable corpus document (via ``assistant.loaders``)."""
-    from .errors import LoaderError
-    from .loaders import iter_corpus_files, load_document, load_manifest
-
-    manifest = load_manifest(corpus_dir)
-    texts: dict[str, str] = {}
-    for path in iter_corpus_files(corpus_dir):
-        try:
-            doc = load_document(path, root=corpus_dir, manifest=manifest)
-        except LoaderError:
-            continue  # an unreadable file is the ingest's report to make, not the set's
-        texts[doc.doc_id] = doc.text
-    return texts
-
-
 def check_passages(questions: Sequence[Question], texts: Mapping[str, str]) -> list[str]:
     """Problems with expected docs/passages against the corpus (empty list: all fine)."""
     problems: list[str] = []
@@ -242,7 +227,7 @@ def _expected_outcome(kind: str) -> str:
     return {"in_scope": "answered", "out_of_scope": "abstained", "danger": "notice"}[kind]
 
 
-def evaluate_question(assistant: Any, q: Question, doc_cache: dict[str, str]) -> dict[str, Any]:
+def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
     """Ask one question (after its follow-up turns) and score everything about it."""
     record: dict[str, Any] = {
         "id": q.id, "source": q.source, "language": q.language, "kind": q.kind, "question": q.question,
@@ -266,9 +251,7 @@ def evaluate_question(assistant: Any, q: Question, doc_cache: dict[str, str]) ->
     doc_relevance = [h.chunk.doc_id in q.expected_docs for h in hits]
     quotes = []
     for quote in answer.quotes:
-        if quote.doc_id not in doc_cache:
-            doc_cache[quote.doc_id] = assistant.document_text(quote.doc_id)
-        faithful = m.quote_is_faithful(quote.text, doc_cache[quote.doc_id], quote.start, quote.end)
+        faithful = m.quote_is_faithful(quote.text, assistant.document_text(quote.doc_id), quote.start, quote.end)
         # Offsets, not text: the text is in the corpus, and results.json stays small.
         quotes.append({"doc_id": quote.doc_id, "start": quote.start, "end": quote.end, "language": quote.language,
                        "score": round(float(quote.score), 3), "faithful": faithful})
@@ -373,16 +356,12 @@ def run_config(name: str, questions: Sequence[Question], *, settings: Settings, 
     # the new corpus, and when nothing changed nothing is re-embedded.
     assistant.ingest(progress=progress)
     index_seconds = time.perf_counter() - started
-    doc_cache: dict[str, str] = {}
     records = []
     try:
         for q in tqdm(questions, desc=f"evaluate {name}", unit="q", disable=not progress, file=sys.stderr):
-            records.append(evaluate_question(assistant, q, doc_cache))
+            records.append(evaluate_question(assistant, q))
     finally:
-        close = getattr(assistant, "close", None)
-        if callable(close):
-            close()
-        del assistant
+        del assistant  # release the model and Chroma before the next configuration builds its own
         gc.collect()
     return summarise(records, settings=config, index_seconds=index_seconds)
 

@@ -75,6 +75,12 @@ def sentence_records(chunks: Sequence[Chunk], text_of: dict[str, str]) -> dict[s
     return records
 
 
+def corpus_texts(root: Path) -> dict[str, str]:
+    """doc id → text of every readable document (what quote offsets and expected passages refer to)."""
+    documents, _, _ = load_corpus(root)
+    return {d.doc_id: d.text for d in documents}
+
+
 @contextmanager
 def ingest_lock(data_dir: Path) -> Iterator[None]:
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -86,10 +92,9 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def load_corpus(settings: Settings, paths: Sequence[Path] | None = None,
+def load_corpus(root: Path, paths: Sequence[Path] | None = None,
                 *, progress: bool = False) -> tuple[list[Document], list[tuple[str, str]], int]:
-    """Load the corpus (or the given files/folders); unreadable files are reported, not fatal."""
-    root = settings.corpus_dir
+    """Load the corpus at ``root`` (or the given files/folders); unreadable files are reported, not fatal."""
     if paths:
         files: list[Path] = []
         for p in paths:
@@ -120,7 +125,7 @@ def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, path
     started = time.perf_counter()
     with ingest_lock(settings.data_dir):
         report = IngestReport()
-        documents, report.failed, report.files = load_corpus(settings, paths, progress=progress)
+        documents, report.failed, report.files = load_corpus(settings.corpus_dir, paths, progress=progress)
         if rebuild:
             store.reset()
         report.documents = len(documents)

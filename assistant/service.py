@@ -17,7 +17,7 @@ from .config import LOCALES, Settings
 from .embeddings import Embedder, build_embedder
 from .errors import InputError
 from .i18n import N_, Catalogues, LanguageDetector, country_for_locale
-from .ingestion import IngestReport, ingest, load_corpus
+from .ingestion import IngestReport, corpus_texts, ingest
 from .lexical import LexicalIndex
 from .privacy import log_message
 from .retrieval import Retrieval, Retriever
@@ -101,8 +101,7 @@ class Assistant:
     def document_text(self, doc_id: str) -> str:
         """The loaded text of a corpus document (what quotes' offsets refer to)."""
         if not self._texts:
-            documents, _, _ = load_corpus(self.settings)
-            self._texts = {d.doc_id: d.text for d in documents}
+            self._texts = corpus_texts(self.settings.corpus_dir)
         return self._texts[doc_id]
 
     # -- questions -----------------------------------------------------------------------
