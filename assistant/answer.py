@@ -12,7 +12,7 @@ from typing import Callable
 
 from .config import Settings
 from .i18n import Translator, format_number, language_name
-from .retrieval import Retrieval, ScoredSentence
+from .retrieval import Retrieval, ScoredSentence, names_and_numbers
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
 _MIN_SENTENCE_CHARS = 25
@@ -21,7 +21,6 @@ _REDUNDANT = 0.92  # cosine above which two sentences say the same thing (e.g. i
 _LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
 _OTHER_LANGUAGE_PENALTY = 0.015  # then English; a third language only when clearly better
 _TERM_BONUS = 0.02  # per name/number of the question found in the sentence
-_DISCLAIMER = re.compile(r"summary written for this assistant|not an official text", re.I)
 
 
 def _is_quotable(sentence: ScoredSentence) -> bool:
@@ -34,8 +33,6 @@ def _is_quotable(sentence: ScoredSentence) -> bool:
 
 
 def _terms(question: str) -> set[str]:
-    from .retrieval import names_and_numbers
-
     return {t.lower() for t in re.findall(r"\w+", names_and_numbers(question)) if len(t) > 1}
 
 

@@ -157,8 +157,7 @@ def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, path
 
         all_chunks = store.all_chunks()
         report.chunks = len(all_chunks)
-        if report.changed or rebuild or not lexical.load() or set(lexical.ids) != {c.chunk_id for c in all_chunks}:
-            lexical.build(all_chunks)
+        lexical.ensure({c.chunk_id for c in all_chunks}, lambda: all_chunks, force=report.changed or rebuild)
     report.seconds = time.perf_counter() - started
     log.info("ingest: %s", report.summary().splitlines()[0])
     return report

@@ -13,7 +13,7 @@ import logging
 import re
 import shutil
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -113,6 +113,14 @@ class LexicalIndex:
         except (OSError, ValueError):
             return False
         self._ids, self._bm25 = ids, bm25
+        return True
+
+    def ensure(self, held_ids: set[str], chunks: Callable[[], Sequence[Chunk]], *, force: bool = False) -> bool:
+        """Load the persisted index, or rebuild it from ``chunks()`` when ``force``d, missing, or
+        out of step with the store's ``held_ids``; True when it was rebuilt."""
+        if not force and self.load() and set(self._ids) == held_ids:
+            return False
+        self.build(chunks())
         return True
 
     def search(self, query: str, language: str, k: int) -> list[tuple[str, float]]:

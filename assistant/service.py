@@ -88,14 +88,8 @@ class Assistant:
     def _ensure_lexical(self) -> None:
         if self._lexical_ready:
             return
-        chunks = None
-        if not self.lexical.load():
-            chunks = self.store.all_chunks()
-        elif len(self.lexical.ids) != self.store.count():
-            chunks = self.store.all_chunks()
-        if chunks is not None:  # missing or out of step with the store: rebuild from the store
-            log.info("rebuilding the BM25 index from %d chunks", len(chunks))
-            self.lexical.build(chunks)
+        if self.lexical.ensure(set(self.store.held_chunks()), self.store.all_chunks):
+            log.info("rebuilt the BM25 index from the store (it was missing or out of step)")
         self._lexical_ready = True
 
     def document_text(self, doc_id: str) -> str:
