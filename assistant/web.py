@@ -313,14 +313,11 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             yield chat, "", gr.skip(), gr.Button(visible=False), None, gr.skip(), gr.skip(), ""
             try:
                 answer = assistant.ask(text, locale=tr.locale, history=[Turn(q, a) for q, a in history or []])
-            except InputError as exc:
+            except Exception as exc:  # never show a traceback to the person asking
+                if not isinstance(exc, InputError):
+                    log.exception("answering failed")
                 chat[-1] = {"role": "assistant", "content": _error_text(exc, tr, emergency)}
                 yield chat, text, render_sources(tr, None), gr.skip(), None, None, gr.skip(), ""  # keep the text to fix
-                return
-            except Exception as exc:  # never show a traceback to the person asking
-                log.exception("answering failed")
-                chat[-1] = {"role": "assistant", "content": _error_text(exc, tr, emergency)}
-                yield chat, text, render_sources(tr, None), gr.skip(), None, None, gr.skip(), ""
                 return
             for partial in _blocks(answer.text):  # the notice (first block) arrives first
                 chat[-1] = {"role": "assistant", "content": partial}
@@ -369,10 +366,9 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             tr = tr_of(locale)
             try:
                 return assistant.ask(message, locale=tr.locale).text
-            except InputError as exc:
-                raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
             except AssistantError as exc:
-                log.exception("answering failed")
+                if not isinstance(exc, InputError):
+                    log.exception("answering failed")
                 raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
 
         # One answer at a time, whether asked from the page or the API: the embedding engine
