@@ -12,7 +12,7 @@ from typing import Callable
 
 from .config import Settings
 from .i18n import Translator, format_number, language_name
-from .retrieval import Retrieval, ScoredSentence, names_and_numbers
+from .retrieval import Retrieval, ScoredSentence, names_and_numbers, word_set
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
 _MIN_SENTENCE_CHARS = 25
@@ -33,7 +33,7 @@ def _is_quotable(sentence: ScoredSentence) -> bool:
 
 
 def _terms(question: str) -> set[str]:
-    return {t.lower() for t in re.findall(r"\w+", names_and_numbers(question)) if len(t) > 1}
+    return {t for t in word_set(names_and_numbers(question)) if len(t) > 1}
 
 
 def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: str) -> list[Quote]:
@@ -47,8 +47,7 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
             bonus = _LANGUAGE_BONUS
         else:
             bonus = 0.0 if s.chunk.language == "en" else -_OTHER_LANGUAGE_PENALTY
-        words = set(re.findall(r"\w+", s.text.lower()))
-        bonus += _TERM_BONUS * len(terms & words)
+        bonus += _TERM_BONUS * len(terms & word_set(s.text))
         return s.similarity + bonus - 0.005 * rank_of.get(s.chunk.chunk_id, 10)
 
     seen: set[tuple[str, int]] = set()

@@ -70,7 +70,8 @@ def names_and_numbers(text: str) -> str:
     return " ".join(w for w in words if not (w == first and not any(ch.isdigit() for ch in w)))
 
 
-def _tokens(text: str) -> set[str]:
+def word_set(text: str) -> set[str]:
+    """The lower-cased words of a text (for overlap measures, no stemming)."""
     return set(re.findall(r"\w+", text.lower()))
 
 
@@ -172,7 +173,7 @@ class Retriever:
         if not order:
             return []
         top = score[order[0]]
-        tokens = {cid: _tokens(chunks[cid].text) for cid in order}
+        tokens = {cid: word_set(chunks[cid].text) for cid in order}
         chosen: list[str] = []
         for _ in range(min(k, len(order))):
             best, best_value = None, -1e9

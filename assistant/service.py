@@ -26,7 +26,7 @@ from .store import ChunkStore
 from .types import Answer, Hit, Turn
 
 log = logging.getLogger(__name__)
-_FOLLOW_UP_WORDS = 6  # a question this short after an earlier turn may lean on it ("And in Sweden?")
+_FOLLOW_UP_WORDS = 12  # a question this short after an earlier turn may lean on it ("And in Sweden?")
 
 
 def check_message(text: object, max_chars: int) -> str:
@@ -105,7 +105,7 @@ class Assistant:
     def _retrieve(self, question: str, language: str, history: Sequence[Turn], k: int | None) -> Retrieval:
         self._ensure_lexical()
         alone = self.retriever.search(question, language=language, k=k)
-        if not history or len(question.split()) > _FOLLOW_UP_WORDS * 2:
+        if not history or len(question.split()) > _FOLLOW_UP_WORDS:
             return alone
         # A follow-up ("and what about Poland?") may need the previous question's subject: its
         # vector is blended in at a lower weight so the new question's own terms lead. The more
