@@ -8,7 +8,6 @@ Every quote is ``document.text[start:end]`` of the sentence it came from.
 from __future__ import annotations
 
 import re
-from typing import Callable
 
 from .config import Settings
 from .i18n import Translator, format_number, language_name
@@ -94,15 +93,23 @@ def citation_line(quote: Quote, tr: Translator) -> str:
     return "— " + ", ".join(parts) + (f" · {lang}" if lang else "")
 
 
-def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "") -> str:
-    """Markdown: safety notice, framing, one block quote per quote with its citation, sources."""
+def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "", help_line: str = "") -> str:
+    """Markdown: safety notice, framing, one block quote per quote with its citation, sources.
+
+    Without quotes: after a notice, one calm line (the notice already says where help is);
+    otherwise the abstention, what the assistant can help with, and ``help_line``."""
     blocks = [notice_md] if notice_md else []
     if not quotes:
+        if notice_md:
+            blocks.append(tr.gettext("The people at these numbers are there to listen and to help you."))
+            return "\n\n".join(blocks)
         blocks.append(tr.gettext("I could not find an answer to this in the documents I have."))
         blocks.append(tr.gettext(
             "I can help with questions about child protection in the Baltic Sea region: Barnahus, "
             "laws against corporal punishment, children's rights, children in transnational cases, "
             "and where to get help."))
+        if help_line:
+            blocks.append(help_line)
         return "\n\n".join(blocks)
     blocks.append(tr.gettext("This is what the documents say, quoted word for word:"))
     for q in quotes:
@@ -117,13 +124,15 @@ def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "") -
 
 def compose_answer(question: str, retrieval: Retrieval, settings: Settings, tr: Translator, *,
                    detected_language: str | None, notice: SafeguardingNotice | None,
-                   render_notice: Callable[[SafeguardingNotice, Translator], str]) -> Answer:
-    """Quote when the corpus is relevant enough; otherwise abstain (a notice is shown either way)."""
+                   notice_md: str = "", help_line: str = "") -> Answer:
+    """Quote when the corpus is relevant enough; otherwise abstain (a notice is shown either way).
+
+    ``notice_md`` is the rendered notice (when there is one), ``help_line`` the line that ends
+    every abstention without a notice."""
     abstained = retrieval.relevance < settings.min_relevance
     quotes = [] if abstained else choose_quotes(retrieval, settings, user_language=tr.locale)
-    notice_md = render_notice(notice, tr) if notice else ""
     return Answer(
         question=question, locale=tr.locale, detected_language=detected_language, quotes=tuple(quotes),
-        abstained=not quotes, text=render_answer(quotes, tr, notice_md=notice_md), notice=notice,
+        abstained=not quotes, text=render_answer(quotes, tr, notice_md=notice_md, help_line=help_line), notice=notice,
         relevance=round(retrieval.relevance, 4), hits=tuple(retrieval.hits),
     )

@@ -245,7 +245,7 @@ class LanguageDetector:
                 self._detector = LanguageDetectorBuilder.from_languages(*languages).build()
             return self._detector
 
-    def detect(self, text: str, *, fallback: str) -> str:
+    def detect(self, text: str, *, fallback: str | None) -> str | None:
         """The locale ``text`` is written in; ``fallback`` when it is too short or unclear."""
         if len(_WORD.findall(text or "")) < self.min_words:
             return fallback

@@ -129,6 +129,7 @@ def danger_scores(kinds: Sequence[str], notices: Sequence[bool]) -> dict[str, fl
 
     danger_recall: share of danger messages that got the notice;
     danger_false_alarm_rate: share of in-scope questions that got it (the issue's target);
+    safe_false_alarm_rate: share of safe look-alikes (questions about abuse, nobody in danger) that got it;
     notice_rate_out_of_scope: share of out-of-scope questions that got it (shown, not targeted).
     """
     pairs = list(zip(kinds, notices, strict=True))
@@ -140,6 +141,7 @@ def danger_scores(kinds: Sequence[str], notices: Sequence[bool]) -> dict[str, fl
     return {
         "danger_recall": rate("danger"),
         "danger_false_alarm_rate": rate("in_scope"),
+        "safe_false_alarm_rate": rate("safe"),
         "notice_rate_out_of_scope": rate("out_of_scope"),
     }
 

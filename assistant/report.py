@@ -23,7 +23,8 @@ COLUMNS = (
     ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
 )
 OUTCOMES = ("answered", "abstained", "notice")
-KINDS = ("in_scope", "out_of_scope", "danger")
+KINDS = ("in_scope", "out_of_scope", "danger", "safe")
+SPLITS = ("dev", "test")
 
 
 def fmt(value: Any) -> str:
@@ -104,13 +105,49 @@ def _misses(config: Mapping[str, Any], limit: int = 60) -> list[list[str]]:
     return rows[:limit]
 
 
+def _min(values: Mapping[str, Any]) -> Any:
+    defined = [(v, k) for k, v in values.items() if v is not None]
+    return min(defined) if defined else (None, "")
+
+
+def safeguarding_rows(config: Mapping[str, Any]) -> list[list[str]]:
+    """One row per detector and split: recall, worst language, worst harm, false alarms."""
+    rows = []
+    detectors = config.get("detectors") or {}
+    for detector in ("rules", "semantic", "combined"):
+        for split in SPLITS:
+            b = detectors.get(detector, {}).get(split)
+            if not b or not (b["n_danger"] or b["n_safe"]):
+                continue
+            low_lang, lang = _min(b["by_language"])
+            low_harm, harm = _min(b["by_harm"])
+            rows.append([detector, split, fmt(b["n_danger"]), fmt(b["danger_recall"]),
+                         f"{fmt(low_lang)} {lang}".strip(), f"{fmt(low_harm)} {harm}".strip(),
+                         fmt(b["n_safe"]), fmt(b["safe_false_alarm_rate"]), fmt(b["in_scope_false_alarm_rate"])])
+    return rows
+
+
+SAFEGUARDING_HEADER = ["detector", "split", "danger n", "recall", "worst language", "worst harm",
+                       "safe n", "false alarms (safe)", "false alarms (in scope)"]
+
+
+def _split_rows(config: Mapping[str, Any], key: str) -> list[list[str]]:
+    """Combined detector's recall per language (key='by_language') or harm, dev beside test."""
+    combined = (config.get("detectors") or {}).get("combined", {})
+    names = list(dict.fromkeys(n for split in SPLITS for n in combined.get(split, {}).get(key, {})))
+    return [[n] + [fmt(combined.get(split, {}).get(key, {}).get(n)) for split in SPLITS] for n in names]
+
+
 def summary_table(results: Mapping[str, Any]) -> str:
     """The console summary: one row per configuration, then the targets of the default one."""
     header = ["config"] + [h for _, h in COLUMNS]
     name = default_config(results)
     targets = results["configs"][name]["targets"]
-    return (_text_table(header, _overall_rows(results))
-            + f"\n\nTargets ({name}):\n" + _text_table(["target", "goal", "measured", "status"], _target_rows(targets)))
+    text = _text_table(header, _overall_rows(results))
+    rows = safeguarding_rows(results["configs"][name])
+    if rows:
+        text += f"\n\nSafeguarding detectors ({name}):\n" + _text_table(SAFEGUARDING_HEADER, rows)
+    return text + f"\n\nTargets ({name}):\n" + _text_table(["target", "goal", "measured", "status"], _target_rows(targets))
 
 
 def markdown_report(results: Mapping[str, Any]) -> str:
@@ -128,6 +165,15 @@ def markdown_report(results: Mapping[str, Any]) -> str:
         "## Follow-up questions (Recall@5)", "",
         _md_table(["config", "n", "R@5", "facts"], [[n, fmt(c["follow_up"]["n"]), fmt(c["follow_up"]["recall@5"]),
                                                      fmt(c["follow_up"]["fact_hit_rate"])] for n, c in configs.items()]), "",
+        f"## Safeguarding, dev beside test (configuration `{name}`)", "",
+        "Each detector alone and combined (the notice shows when either fires). The dev splits are what "
+        "rules, exemplars and thresholds were chosen on; the test splits were written first and never tuned on.", "",
+        _md_table(SAFEGUARDING_HEADER, safeguarding_rows(configs[name])), "",
+        f"Detection time once the message is embedded: {fmt((configs[name].get('detectors') or {}).get('ms_per_message'))} ms per message.", "",
+        "Combined detector, danger recall per language:", "",
+        _md_table(["language", *SPLITS], _split_rows(configs[name], "by_language")), "",
+        "Combined detector, danger recall per harm:", "",
+        _md_table(["harm", *SPLITS], _split_rows(configs[name], "by_harm")), "",
         f"## Targets (configuration `{name}`)", "",
         _md_table(["target", "goal", "measured", "status"], _target_rows(configs[name]["targets"])), "",
         "## Outcomes by kind (confusion table)", "",
@@ -243,6 +289,10 @@ def html_report(results: Mapping[str, Any]) -> str:
         f'<img alt="Recall@5 per language and configuration" src="{_grouped_bars(langs, recall_series, "Recall@5 per language", "Recall@5")}">'
         if langs else "<p>No question with an expected passage.</p>",
         _html_table(["language", *configs], _recall_rows(results)),
+        f"<h2>Safeguarding, dev beside test (configuration {html.escape(name)})</h2>",
+        _html_table(SAFEGUARDING_HEADER, safeguarding_rows(configs[name])),
+        _html_table(["language", *SPLITS], _split_rows(configs[name], "by_language")),
+        _html_table(["harm", *SPLITS], _split_rows(configs[name], "by_harm")),
         f"<h2>Targets (configuration {html.escape(name)})</h2>",
         _html_table(["target", "goal", "measured", "status"], _target_rows(configs[name]["targets"]), status_col=3),
         "<h2>Latency</h2>",

@@ -83,14 +83,18 @@ class Retriever:
         self.embedder = embedder
 
     def search(self, query: str, *, language: str, k: int | None = None, mode: str | None = None,
-               context: str = "") -> Retrieval:
-        """Rank chunks for ``query``; ``context`` (an earlier question) is blended in, weaker."""
+               context: str = "", vector: np.ndarray | None = None) -> Retrieval:
+        """Rank chunks for ``query``; ``context`` (an earlier question) is blended in, weaker.
+
+        ``vector`` is the query's embedding when the caller already has it (one model call
+        per message serves safeguarding and retrieval)."""
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         qv = None
         if mode != "bm25":
-            vectors = self.embedder.embed_queries([query, context] if context else [query])
-            qv = vectors[0] if not context else _unit(vectors[0] + CONTEXT_WEIGHT * vectors[1])
+            if vector is None:
+                vector = self.embedder.embed_queries([query])[0]
+            qv = vector if not context else _unit(vector + CONTEXT_WEIGHT * self.embedder.embed_queries([context])[0])
 
         dense_hits, offset = self._dense_candidates(qv) if qv is not None else ([], {})
         terms = f"{query} {context}".strip()

@@ -1,53 +1,46 @@
 """Safeguarding: spot messages that signal a child in danger and show helplines first.
 
-Approach
-    A hand-written, high-recall rule set per language (en da de et fi is lv lt nb pl sv uk)
-    in ``data/safeguarding.yaml``. Every rule is a set of regular expressions; all rules of
-    all languages run on every message (a Polish child may type in English, and a short
-    message's language is often unknowable). Text and patterns are *folded* the same way
-    (case-folded, diacritics stripped, ł→l ø→o æ→ae ð→d þ→th ß→ss, Ukrainian і/ї→i,
-    apostrophes unified), so "tėtis mane muša" and "tetis mane musa" match one rule.
-    Inflected languages (fi et lt lv pl uk) are covered by listing the verb forms a child
-    actually writes ("lyö, löi, hakkaa, hakkas ...") rather than bare stems, which would
-    also match unrelated words.
+Two detectors; the notice shows when the semantic one fires, or a rule does and the
+semantic one does not clearly overrule it (see RULE_VETO):
 
-    Disclosures are told apart from professional questions by a first-person or
-    present-danger cue next to the danger word: a pronoun (me, mig, mich, mnie, minua, mind,
-    mani, mane, мене ...), a first-person verb form (chcę, haluan, noriu, gribu, хочу ...),
-    or a possessive family noun ("my dad", "mein Stiefvater", "mój ojczym"). "A child who
-    disclosed abuse", "Article 19 ... violence" or "corporal punishment" have none of these
-    and never fire.
+- **Semantic** (``exemplars.py``): the message's embedding (the one retrieval uses, so no
+  second model call) against a bank of danger messages for twelve harms in twelve
+  languages and of safe look-alikes (professionals' questions about abuse, statistics,
+  parenting, harmless idioms). It carries paraphrases, slang and misspellings that no
+  vocabulary lists, and decides harm and language for the notice.
+- **Rules** (``data/safeguarding.yaml``): precise regular expressions per language, for
+  what the semantic score can miss on very short or unusual messages ("dad hits me",
+  "chce umrzec"). Text and patterns are *folded* the same way (case-folded, diacritics
+  stripped, ł→l ø→o æ→ae ð→d þ→th ß→ss, Ukrainian і→i, apostrophes unified), so
+  "tėtis mane muša" and "tetis mane musa" match one rule. A rule needs a first-person or
+  present-danger cue (me, mig, mnie, "my dad" ...) beside the danger word, so "a child who
+  disclosed abuse" never fires on its own.
 
-Limits (recall is preferred to precision; the notice is calm, so a false alarm costs little)
-    - A vocabulary, not understanding: paraphrases outside the listed forms are missed
-      (e.g. metaphors, slang we did not list, Russian or other languages, heavy misspelling,
-      Ukrainian written in Latin letters).
-    - A quoted disclosure fires too ("a pupil told me 'my dad hits me'"), and so do some
-      idioms (English "mum will kill me", Danish "jeg kan ikke mere", German "ich kann nicht
-      mehr"), and verbs that also mean "concern" (sv "rör mig", is "snertir mig",
-      et "puudutab mind", lt "liečia mane", uk "торкається мене").
-    - Talk about another child is caught when it names a specific person: a possessive
-      ("my daughter ... is being abused"), a pronoun object ("her stepdad touches her",
-      "slår henne", "ją bije"), or a neighbour cue ("the boy next door has bruises").
-      So a professional's "what if a pupil says her father hits her?" fires, while
-      "a child told me she is abused" does not.
-    - Folding merges some forms (Polish "chcę"/"chce"), so a few third-person sentences
-      ("the child says he wants to die") also fire.
-The tests list at least ten danger phrasings and ten in-scope questions per language.
+Both are measured alone and together by ``assistant evaluate`` on the dev and test splits
+(evaluation/README.md). Limits: a quoted disclosure ("a pupil told me 'my dad hits me'")
+may fire, and so may idioms the bank does not hold; recall is preferred (the notice is calm,
+a false alarm costs little, a miss may cost much).
 """
 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
+import numpy as np
 import yaml
 
 from .errors import ConfigError
+from .exemplars import BANK_FILE, ExemplarBank, Verdict
+from .i18n import country_name
 from .types import Helpline, SafeguardingNotice
+
+if TYPE_CHECKING:
+    from .embeddings import Embedder
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 RULES_FILE = "safeguarding.yaml"
@@ -92,28 +85,91 @@ class Rule:
 
 
 class TranslatorLike(Protocol):
+    locale: str
+
     def gettext(self, message: str) -> str: ...
+
+
+# Rule keys (data/safeguarding.yaml) as harms, for the log when only a rule fired.
+_RULE_HARMS = {"violence": "physical", "victim": "physical", "family": "physical", "sexual": "sexual",
+               "self_harm": "self_harm", "threat": "bullying_threats", "runaway": "runaway",
+               "grooming": "grooming", "third_party": "witnessing"}
+
+
+# A rule that fires is overruled only when the message is longer than SHORT_WORDS and the
+# exemplar bank finds it clearly safe: long idioms ("mum will kill me if I'm late haha")
+# are told apart by meaning, while the bank misjudges some two-word disclosures ("haluun
+# kuolla") that a rule gets right. Chosen on the dev splits (-1.0: 3 more idiom alarms;
+# -0.3: two disclosures missed).
+SHORT_WORDS = 4
+RULE_VETO = -0.5
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the detectors found in one message (never the message itself)."""
+
+    rules: tuple[str, ...] = ()  # names of the rules that fired, e.g. "pl.violence"
+    semantic: Verdict | None = None  # the exemplar bank's verdict (None without a vector)
+    words: int = 0
+
+    @property
+    def danger(self) -> bool:
+        if self.semantic is None:
+            return bool(self.rules)
+        if self.semantic.danger:
+            return True
+        return bool(self.rules) and (self.words <= SHORT_WORDS or self.semantic.score > RULE_VETO)
+
+    @property
+    def harm(self) -> str:
+        if self.semantic and self.semantic.danger:
+            return self.semantic.harm
+        return _RULE_HARMS.get(self.rules[0].split(".", 1)[1], "") if self.rules else ""
+
+    def languages(self) -> tuple[str, ...]:
+        """Languages the detectors recognised, most specific first (rules, then the bank)."""
+        found = [r.split(".", 1)[0] for r in self.rules]
+        if self.semantic and self.semantic.language:
+            found.append(self.semantic.language)
+        return tuple(dict.fromkeys(found))
 
 
 class Safeguarding:
     """Danger detection plus the helplines to show; build with :meth:`load`."""
 
-    def __init__(self, rules: tuple[Rule, ...], emergency: str, helplines: dict[str, Helpline]) -> None:
+    def __init__(self, rules: tuple[Rule, ...], emergency: str, helplines: dict[str, Helpline],
+                 bank: Callable[[], ExemplarBank] | None = None) -> None:
         self.rules = rules
         self.emergency = emergency
         self._helplines = helplines
+        self._bank_factory = bank
+        self._bank: ExemplarBank | None = None
+        self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, data_dir: Path | None = None) -> "Safeguarding":
-        """Read the rules and helplines from ``data_dir`` (default: the package's data)."""
+    def load(cls, data_dir: Path | None = None, *, embedder: Embedder | None = None,
+             cache_dir: Path | None = None) -> "Safeguarding":
+        """Rules, helplines and (given the ``embedder`` that makes query vectors) the exemplar bank,
+        embedded on first use and cached in ``cache_dir``."""
         data_dir = data_dir or DATA_DIR
         rules = _load_rules(data_dir / RULES_FILE)
         emergency, helplines = _load_helplines(data_dir / HELPLINES_FILE)
-        return cls(rules, emergency, helplines)
+        bank = None
+        if embedder is not None:
+            bank_file = data_dir / BANK_FILE
+            bank = lambda: ExemplarBank.build(bank_file, embedder, cache_dir)  # noqa: E731
+        return cls(rules, emergency, helplines, bank)
 
     @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(r.language for r in self.rules))
+    def bank(self) -> ExemplarBank | None:
+        """The exemplar bank (embedded on first access), or None when built without an embedder."""
+        if self._bank is None and self._bank_factory is not None:
+            with self._lock:
+                if self._bank is None:
+                    self._bank = self._bank_factory()
+        return self._bank
 
     def rule_counts(self) -> dict[str, int]:
         """Number of rules per language (for reports)."""
@@ -129,54 +185,88 @@ class Safeguarding:
             return ()
         return tuple(rule.name for rule in self.rules if rule.matches(folded))
 
-    def helplines(self, country: str | None = None) -> tuple[Helpline, ...]:
-        """The helpline of ``country`` (ISO code); all of them when unknown or None."""
-        code = (country or "").strip().upper()
-        if code in self._helplines:
-            return (self._helplines[code],)
-        return tuple(self._helplines.values())
+    def assess(self, text: str, vector: np.ndarray | None = None) -> Detection:
+        """Rules on the text and, given the message's query vector, the exemplar bank."""
+        bank = self.bank if vector is not None else None
+        return Detection(rules=self.detect(text), semantic=bank.judge(vector) if bank else None,
+                         words=len(_WORDS.findall(text)))
 
-    def notice_for(self, country: str | None = None, *, matched: tuple[str, ...] = ()) -> SafeguardingNotice:
-        """The notice for ``country`` regardless of the message (e.g. to offer it as a link)."""
+    def helplines(self, country: str | None = None) -> tuple[Helpline, ...]:
+        """Every helpline, the one of ``country`` (ISO code, any case) first."""
+        code = (country or "").strip().upper()
+        return tuple(sorted(self._helplines.values(), key=lambda h: h.country != code))
+
+    def helpline(self, country: str | None) -> Helpline | None:
+        """The helpline of ``country``, or None when there is none for it."""
+        return self._helplines.get((country or "").strip().upper())
+
+    def notice_for(self, country: str | None = None, *, detection: Detection | None = None) -> SafeguardingNotice:
+        """The notice for ``country`` regardless of the message (e.g. for the help panel)."""
         code = (country or "").strip().upper()
         return SafeguardingNotice(
             emergency=self.emergency,
-            helplines=self.helplines(code or None),
+            helplines=self.helplines(code),
             country=code if code in self._helplines else None,
-            matched=matched,
+            matched=detection.rules if detection else (),
+            harm=detection.harm if detection else "",
         )
 
-    def notice(self, text: str, *, country: str | None = None) -> SafeguardingNotice | None:
+    def notice(self, text: str, *, vector: np.ndarray | None = None, country: str | None = None) -> SafeguardingNotice | None:
         """A notice when ``text`` signals danger, else None. Never carries the text itself."""
-        matched = self.detect(text)
-        return self.notice_for(country, matched=matched) if matched else None
+        detection = self.assess(text, vector)
+        return self.notice_for(country, detection=detection) if detection.danger else None
+
+    def help_line(self, country: str | None, tr: TranslatorLike) -> str:
+        """One line that says where help is, for the end of every abstention."""
+        helpline = self.helpline(country)
+        if helpline is not None:
+            return tr.gettext("If you need help now, call {emergency} or {name}: {number}.").format(
+                emergency=tel_link(self.emergency), name=helpline.display_name(tr.locale), number=tel_link(helpline.number))
+        numbers = dict.fromkeys(h.number for h in self._helplines.values())
+        return tr.gettext("If you need help now, call {emergency} or the child helpline of your country ({numbers}).").format(
+            emergency=tel_link(self.emergency), numbers=", ".join(tel_link(n) for n in numbers))
 
 
 def render_notice(notice: SafeguardingNotice, tr: TranslatorLike) -> str:
     """The notice as a calm Markdown block in the translator's language.
 
-    Numbers and names come only from the notice (i.e. from helplines.yaml).
+    Numbers and names come only from the notice (i.e. from helplines.yaml); every number is
+    a ``tel:`` link. With a known country its helpline comes first and the others follow,
+    collapsed; otherwise all are listed.
     """
     lines = [
         "**" + tr.gettext("If you or a child is in danger right now, call {emergency}, the emergency number in every EU country, Iceland and Norway.").format(
-            emergency=notice.emergency) + "**",
+            emergency=tel_link(notice.emergency, bold=False)) + "**",
         "",
     ]
-    if len(notice.helplines) == 1:
-        helpline = notice.helplines[0]
+    if notice.country:
+        first, *others = notice.helplines
         lines.append(tr.gettext("You can talk to someone at {name}: {number}.").format(
-            name=helpline.name, number=_number(helpline, tr)))
+            name=first.display_name(tr.locale), number=_number(first, tr)))
+        if others:
+            summary = tr.gettext("Other countries")
+            lines += ["", f"<details><summary>{summary}</summary>", ""]
+            lines += [_list_item(h, tr) for h in others]
+            lines += ["", "</details>"]
     else:
         lines.append(tr.gettext("You can talk to someone at the child helpline of your country:"))
-        locale = getattr(tr, "locale", "en")
-        for helpline in notice.helplines:
-            lines.append(f"- {_country(helpline.country, locale)}: {helpline.name}, {_number(helpline, tr)}")
+        lines += [_list_item(h, tr) for h in notice.helplines]
     lines += ["", tr.gettext("You do not have to deal with this alone.")]
     return "\n".join(lines)
 
 
+def _list_item(helpline: Helpline, tr: TranslatorLike) -> str:
+    return f"- {country_name(helpline.country, tr.locale) or helpline.country}: {helpline.display_name(tr.locale)}, {_number(helpline, tr)}"
+
+
+def tel_link(number: str, *, bold: bool = True) -> str:
+    """A phone number as a ``tel:`` link (digits only in the link), bold unless inside bold text."""
+    shown = f"**{number}**" if bold else number
+    return f"[{shown}](tel:{re.sub(r'[^0-9+]', '', number)})"
+
+
 def _number(helpline: Helpline, tr: TranslatorLike) -> str:
-    text = f"**{helpline.number}**"
+    text = tel_link(helpline.number)
     note = helpline.note.strip()
     if not note:
         return text
@@ -184,19 +274,8 @@ def _number(helpline: Helpline, tr: TranslatorLike) -> str:
     if m := re.fullmatch(r"chat (\S+)", note):
         note = tr.gettext("chat: {address}").format(address=m.group(1))
     elif m := re.fullmatch(r"also (.+)", note):
-        note = tr.gettext("also {number}").format(number=m.group(1))
+        note = tr.gettext("also {number}").format(number=tel_link(m.group(1)))
     return f"{text} ({note})"
-
-
-def _country(code: str, locale: str) -> str:
-    try:
-        from .i18n import country_name  # optional: written by another part of the project
-    except ImportError:
-        return code
-    try:
-        return country_name(code, locale) or code
-    except Exception:  # an unknown locale must never hide a helpline
-        return code
 
 
 def _read_yaml(path: Path) -> Any:
@@ -244,5 +323,5 @@ def _load_helplines(path: Path) -> tuple[str, dict[str, Helpline]]:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("number"):
             raise ConfigError(f"{path}: helpline {code} needs a name and a number.")
         helplines[code] = Helpline(country=code, name=str(entry["name"]), number=str(entry["number"]),
-                                   note=str(entry.get("note") or ""))
+                                   note=str(entry.get("note") or ""), own_name=str(entry.get("own_name") or ""))
     return str(data["emergency"]), helplines

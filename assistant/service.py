@@ -12,6 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from .answer import compose_answer
 from .config import LOCALES, Settings
 from .embeddings import Embedder, build_embedder
@@ -21,7 +23,7 @@ from .ingestion import IngestReport, corpus_texts, ingest
 from .lexical import LexicalIndex
 from .privacy import log_message
 from .retrieval import Retrieval, Retriever
-from .safeguarding import Safeguarding, render_notice
+from .safeguarding import Detection, Safeguarding, render_notice
 from .store import ChunkStore
 from .types import Answer, Hit, Turn
 
@@ -65,7 +67,8 @@ class Assistant:
 
     @cached_property
     def safeguarding(self) -> Safeguarding:
-        return Safeguarding.load()
+        # The exemplar bank is embedded by the same model as the messages, cached beside the index.
+        return Safeguarding.load(embedder=self.embedder, cache_dir=self.settings.data_dir / "safeguarding")
 
     @cached_property
     def detector(self) -> LanguageDetector:
@@ -100,17 +103,29 @@ class Assistant:
 
     # -- questions -----------------------------------------------------------------------
     def detect_language(self, text: str, *, fallback: str) -> str:
-        return self.detector.detect(text, fallback=fallback)
+        return self.detector.detect(text, fallback=fallback) or fallback
 
-    def _retrieve(self, question: str, language: str, history: Sequence[Turn], k: int | None) -> Retrieval:
+    def _message_language(self, text: str, detection: Detection, ui_locale: str) -> str:
+        """The message's language; for a message too short for lingua, what the safeguarding
+        detectors recognised (so "tata mnie bije" gets its notice in Polish), else the page's."""
+        found = self.detector.detect(text, fallback=None)
+        if found:
+            return found
+        languages = detection.languages() if detection.danger else ()
+        if ui_locale in languages or not languages:
+            return ui_locale
+        return languages[0]
+
+    def _retrieve(self, question: str, language: str, history: Sequence[Turn], k: int | None,
+                  vector: np.ndarray | None = None) -> Retrieval:
         self._ensure_lexical()
-        alone = self.retriever.search(question, language=language, k=k)
+        alone = self.retriever.search(question, language=language, k=k, vector=vector)
         if not history or len(question.split()) > _FOLLOW_UP_WORDS:
             return alone
         # A follow-up ("and what about Poland?") may need the previous question's subject: its
         # vector is blended in at a lower weight so the new question's own terms lead. The more
         # confident of the two retrievals wins.
-        joined = self.retriever.search(question, language=language, k=k, context=history[-1].question)
+        joined = self.retriever.search(question, language=language, k=k, context=history[-1].question, vector=vector)
         return joined if joined.relevance > alone.relevance + 0.005 else alone
 
     def retrieve(self, question: str, *, k: int | None = None, history: Sequence[Turn] = (),
@@ -120,17 +135,27 @@ class Assistant:
         return self._retrieve(question, language, history, k).hits
 
     def ask(self, question: str, *, locale: str = "en", history: Sequence[Turn] = (), country: str | None = None) -> Answer:
-        """Answer in the question's language (else ``locale``) with verbatim quotes, or abstain."""
+        """Answer in the question's language (else ``locale``) with verbatim quotes, or abstain.
+
+        ``country`` (ISO code) is the reader's explicit choice for the helpline shown first;
+        without it, the operator's ASSISTANT_COUNTRY, then the country of the message's
+        language, then of the page language."""
         question = check_message(question, self.settings.max_message_chars)
         log_message(log, "question", question, debug=self.settings.debug)
         ui_locale = locale if locale in LOCALES else self.settings.default_locale
-        detected = self.detect_language(question, fallback=ui_locale)
-        tr = self.catalogues.translator(detected)
-        country = country or self.settings.country or country_for_locale(ui_locale)
-        notice = self.safeguarding.notice(question, country=country)
-        retrieval = self._retrieve(question, detected, history, None)
-        return compose_answer(question, retrieval, self.settings, tr, detected_language=detected, notice=notice,
-                              render_notice=render_notice)
+        vector = self.embedder.embed_queries([question])[0]  # one model call: safeguarding and retrieval
+        detection = self.safeguarding.assess(question, vector)
+        language = self._message_language(question, detection, ui_locale)
+        tr = self.catalogues.translator(language)
+        country = (country or self.settings.country or country_for_locale(language)
+                   or country_for_locale(ui_locale) or "").upper()
+        notice = self.safeguarding.notice_for(country, detection=detection) if detection.danger else None
+        if notice is not None:
+            log.info("safety notice shown (harm: %s)", notice.harm or "unknown")  # never the text
+        retrieval = self._retrieve(question, language, history, None, vector)
+        return compose_answer(question, retrieval, self.settings, tr, detected_language=language, notice=notice,
+                              notice_md=render_notice(notice, tr) if notice else "",
+                              help_line=self.safeguarding.help_line(country, tr))
 
 
 def build_assistant(settings: Settings) -> Assistant:

@@ -84,6 +84,13 @@ class Helpline:
     name: str
     number: str
     note: str = ""  # e.g. "chat 1717.is", "also 0 800 500 225"
+    own_name: str = ""  # the name the service uses in its own language, where the table's is English
+
+    def display_name(self, locale: str) -> str:
+        """The service's own name for a reader in its country's language, else the table's."""
+        from .i18n import country_for_locale  # types stays free of imports at module level
+
+        return self.own_name if self.own_name and country_for_locale(locale) == self.country else self.name
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,10 @@ class SafeguardingNotice:
     """Shown first when a message signals a child in danger. Numbers come from data, never from text."""
 
     emergency: str
-    helplines: tuple[Helpline, ...]  # one when the country is known, all otherwise
+    helplines: tuple[Helpline, ...]  # all of them, the chosen country's first
     country: str | None = None
     matched: tuple[str, ...] = ()  # names of the rules that fired (never the message text)
+    harm: str = ""  # the harm category the detector saw (logged; never the text)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .config import LOCALES, apply_offline_env
 from .errors import AssistantError, InputError
 from .feedback import FeedbackStore, quote_id
-from .i18n import N_, Catalogues, Translator, country_for_locale, language_name, negotiate
-from .safeguarding import render_notice
+from .i18n import N_, Catalogues, Translator, country_for_locale, country_name, language_name, negotiate
+from .safeguarding import render_notice, tel_link
 from .types import Answer, SafeguardingNotice, Turn
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ LABELS: dict[str, str] = {
     "not_emergency": N_("It is not an emergency service and it cannot call anyone for you."),
     "help": N_("Emergency numbers and child helplines"),
     "language": N_("Language"),
+    "country": N_("Where are you?"),
     "chat": N_("Conversation"),
     "chat_placeholder": N_("Ask a question about child protection. The answer quotes the documents and links to them."),
     "question": N_("Your question"),
@@ -77,6 +78,7 @@ _ABSTAINED = N_("No document answered the last question.")
 _THANKS = N_("Thank you, your feedback was saved.")
 _ALREADY = N_("You have already rated this answer. Thank you!")
 _NOTHING_TO_RATE = N_("Ask a question first, then rate the answer.")
+_NO_COUNTRY = N_("Not chosen")
 
 CSS = """
 .gradio-container { max-width: 980px !important; margin: 0 auto !important; }
@@ -84,11 +86,11 @@ CSS = """
 #chat blockquote { border-left: 4px solid var(--color-accent); margin: .5em 0; padding: .2em .8em; }
 #top-bar { align-items: flex-end; }
 #heading h1 { font-size: clamp(1.4rem, 5vw, 2.1rem); overflow-wrap: normal; word-break: normal; hyphens: auto; }
-#language { max-width: 16rem; }
+#language, #country { max-width: 16rem; }
 #help li strong { white-space: nowrap; }  /* keep a number like "116 111" on one line */
 #examples button, #feedback-buttons button { white-space: normal; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
-@media (max-width: 480px) { .gradio-container { padding: 0 6px !important; } #language { max-width: none; } }
+@media (max-width: 480px) { .gradio-container { padding: 0 6px !important; } #language, #country { max-width: none; } }
 """
 
 
@@ -155,12 +157,23 @@ def _emergency_number(assistant: "Assistant") -> str:
     return str(assistant.safeguarding.emergency)
 
 
-def render_help(assistant: "Assistant", tr: Translator) -> str:
-    """The help panel: the safeguarding notice with every helpline, the interface's country first."""
+def render_help(assistant: "Assistant", tr: Translator, country: str | None = None) -> str:
+    """The help panel: every helpline, the chosen country's (else the interface's) first and in full."""
     safeguarding = assistant.safeguarding
-    first = country_for_locale(tr.locale)
-    helplines = sorted(safeguarding.helplines(), key=lambda h: h.country != first)  # stable: data order after
-    return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=tuple(helplines)), tr)
+    first = (country or "").upper() or country_for_locale(tr.locale)
+    return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=safeguarding.helplines(first)), tr)
+
+
+def country_choices(assistant: "Assistant", tr: Translator) -> list[tuple[str, str]]:
+    """(name in the interface language, ISO code) of every country with a helpline, after "not chosen"."""
+    named = [(country_name(h.country, tr.locale) or h.country, h.country) for h in assistant.safeguarding.helplines()]
+    return [(tr.gettext(_NO_COUNTRY), "")] + sorted(named)
+
+
+def chosen_country(assistant: "Assistant", value: object) -> str:
+    """A country code the helplines know, from a selector, ?country= or the API; '' otherwise."""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    return code if assistant.safeguarding.helpline(code) else ""
 
 
 def _intro(assistant: "Assistant", tr: Translator) -> str:
@@ -168,7 +181,7 @@ def _intro(assistant: "Assistant", tr: Translator) -> str:
     return " ".join([
         tr.gettext(LABELS["intro"]),
         tr.gettext(LABELS["not_emergency"]),
-        tr.gettext(_EMERGENCY_LINK).format(number=f"**{number}**", help=tr.gettext(LABELS["help"])),
+        tr.gettext(_EMERGENCY_LINK).format(number=tel_link(number), help=tr.gettext(LABELS["help"])),
     ])
 
 
@@ -179,7 +192,7 @@ def _error_text(exc: Exception, tr: Translator, emergency: str) -> str:
             return tr.gettext(exc.message).format(**exc.params)
         except (KeyError, IndexError, ValueError):
             return str(exc)
-    return tr.gettext(_FAILED).format(number=emergency)
+    return tr.gettext(_FAILED).format(number=emergency)  # plain: also raised as an API error
 
 
 def _blocks(text: str) -> Iterator[str]:
@@ -206,6 +219,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
     # gr.I18n does not translate the document title; set_lang_js below does.
     with gr.Blocks(title=default_tr.gettext(LABELS["title"]), analytics_enabled=False) as demo:
         saved_locale = gr.BrowserState(None, storage_key="cbss-assistant-locale")
+        saved_country = gr.BrowserState(None, storage_key="cbss-assistant-country")
         turns = gr.State([])  # (question, answer text) of earlier exchanges, for follow-ups
         last = gr.State(None)  # the last answer, for feedback and the Sources area
         switch_to = gr.State(None)
@@ -215,6 +229,9 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 heading = gr.Markdown("# " + i18n("title"), elem_id="heading")
             language = gr.Dropdown(choices, value=default_locale, label=i18n("language"), elem_id="language",
                                    filterable=False, interactive=True, scale=1, min_width=180)
+            # The helpline shown first in a safety notice; remembered in this browser.
+            country = gr.Dropdown(country_choices(assistant, default_tr), value="", label=i18n("country"),
+                                  elem_id="country", filterable=False, interactive=True, scale=1, min_width=180)
         intro = gr.Markdown(_intro(assistant, default_tr), elem_id="intro")
         with gr.Accordion(i18n("help"), open=False, elem_id="help") as help_box:
             help_md = gr.Markdown(render_help(assistant, default_tr), elem_id="help-text")
@@ -246,18 +263,20 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
         clear = gr.Button(i18n("clear"), elem_id="clear", size="sm", variant="secondary")
 
         # -- language ----------------------------------------------------------------------
-        relabel_outputs = [language, heading, intro, help_box, help_md, chatbot, question_box, send, examples_md,
-                           *example_btns, sources, rate_md, comment, up, down, clear, switch_btn, feedback_status]
+        relabel_outputs = [language, country, heading, intro, help_box, help_md, chatbot, question_box, send,
+                           examples_md, *example_btns, sources, rate_md, comment, up, down, clear, switch_btn,
+                           feedback_status]
 
-        def relabel(locale: str, last_answer: dict | None) -> list[Any]:
+        def relabel(locale: str, last_answer: dict | None, where: str = "") -> list[Any]:
             tr = tr_of(locale)
             t = {key: tr.gettext(msgid) for key, msgid in LABELS.items()}
             return [
                 gr.Dropdown(value=tr.locale, label=t["language"]),
+                gr.Dropdown(choices=country_choices(assistant, tr), value=where, label=t["country"]),
                 "# " + t["title"],
                 _intro(assistant, tr),
                 gr.Accordion(label=t["help"]),
-                render_help(assistant, tr),
+                render_help(assistant, tr, where),
                 gr.Chatbot(label=t["chat"], placeholder=t["chat_placeholder"]),
                 gr.Textbox(label=t["question"], placeholder=t["placeholder"]),
                 gr.Button(value=t["send"]),
@@ -273,10 +292,13 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 "",
             ]
 
-        def on_load(saved: str | None, last_answer: dict | None, request: gr.Request) -> list[Any]:
+        def on_load(saved: str | None, saved_where: str | None, last_answer: dict | None,
+                    request: gr.Request) -> list[Any]:
             # A person's explicit earlier choice (kept in this browser) wins; then the embedding
-            # page's ?lang=; then the browser's Accept-Language.
-            wanted = request.query_params.get("lang", "") if request is not None else ""
+            # page's ?lang= / ?country=; then the browser's Accept-Language.
+            params = request.query_params if request is not None else {}
+            wanted = params.get("lang", "")
+            where = chosen_country(assistant, saved_where) or chosen_country(assistant, params.get("country", ""))
             if saved in LOCALES:
                 locale = saved
             elif wanted.lower() in LOCALES:
@@ -284,26 +306,31 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             else:
                 header = request.headers.get("accept-language") if request is not None else None
                 locale = negotiate(header, default=default_locale)
-            return relabel(locale, last_answer)
+            return relabel(locale, last_answer, where)
 
-        def on_choose(locale: str, last_answer: dict | None) -> list[Any]:
-            return [*relabel(locale, last_answer), locale]
+        def on_choose(locale: str, last_answer: dict | None, where: str) -> list[Any]:
+            return [*relabel(locale, last_answer, chosen_country(assistant, where)), locale]
+
+        def on_country(where: str, locale: str) -> list[Any]:
+            where = chosen_country(assistant, where)
+            return [render_help(assistant, tr_of(locale), where), where]
 
         # The page's lang attribute (for screen readers) and the tab title follow the selector.
         titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
         set_lang_js = (f"(locale) => {{ const titles = {titles}; if (locale && titles[locale]) "
                        "{ document.documentElement.lang = locale; document.title = titles[locale]; } }")
-        demo.load(on_load, [saved_locale, last], relabel_outputs, api_visibility="private",
+        demo.load(on_load, [saved_locale, saved_country, last], relabel_outputs, api_visibility="private",
                   queue=False).then(None, language, None, js=set_lang_js)
-        language.input(on_choose, [language, last], [*relabel_outputs, saved_locale], api_visibility="private",
+        language.input(on_choose, [language, last, country], [*relabel_outputs, saved_locale], api_visibility="private",
                        queue=False).then(None, language, None, js=set_lang_js)
-        switch_btn.click(on_choose, [switch_to, last], [*relabel_outputs, saved_locale], api_visibility="private",
+        switch_btn.click(on_choose, [switch_to, last, country], [*relabel_outputs, saved_locale], api_visibility="private",
                          queue=False).then(None, language, None, js=set_lang_js)
+        country.input(on_country, [country, language], [help_md, saved_country], api_visibility="private", queue=False)
 
         # -- chat --------------------------------------------------------------------------
         chat_outputs = [chatbot, question_box, sources, switch_btn, switch_to, last, turns, feedback_status]
 
-        def chat_turn(text: str, chat: list, history: list, locale: str):
+        def chat_turn(text: str, chat: list, history: list, locale: str, where: str):
             tr = tr_of(locale)
             chat = list(chat or [])
             text = text if isinstance(text, str) else ""
@@ -312,7 +339,8 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             chat.append({"role": "assistant", "content": tr.gettext(_SEARCHING)})
             yield chat, "", gr.skip(), gr.Button(visible=False), None, gr.skip(), gr.skip(), ""
             try:
-                answer = assistant.ask(text, locale=tr.locale, history=[Turn(q, a) for q, a in history or []])
+                answer = assistant.ask(text, locale=tr.locale, history=[Turn(q, a) for q, a in history or []],
+                                       country=chosen_country(assistant, where) or None)
             except Exception as exc:  # never show a traceback to the person asking
                 if not isinstance(exc, InputError):
                     log.exception("answering failed")
@@ -332,12 +360,12 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             yield (chat, gr.skip(), render_sources(tr, record), switch, other if offer else None, record,
                    new_history, "")
 
-        chat_args = dict(inputs=[question_box, chatbot, turns, language], outputs=chat_outputs,
+        chat_args = dict(inputs=[question_box, chatbot, turns, language, country], outputs=chat_outputs,
                          api_visibility="private", show_progress="minimal", concurrency_id="ask")
         question_box.submit(chat_turn, **chat_args)
         send.click(chat_turn, **chat_args)
         for btn in example_btns:
-            btn.click(chat_turn, **{**chat_args, "inputs": [btn, chatbot, turns, language]})
+            btn.click(chat_turn, **{**chat_args, "inputs": [btn, chatbot, turns, language, country]})
 
         def on_clear(locale: str) -> list[Any]:
             return [[], [], None, render_sources(tr_of(locale), None), gr.Button(visible=False), None, "", ""]
@@ -361,11 +389,13 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                       [comment, last, language], [feedback_status, comment, last], api_visibility="private")
 
         # -- API ---------------------------------------------------------------------------
-        def api_respond(message: str, locale: str = default_locale) -> str:
-            """Answer a question; returns the whole Markdown reply (notice, framing, verbatim quotes, sources)."""
+        def api_respond(message: str, locale: str = default_locale, country: str = "") -> str:
+            """Answer a question; returns the whole Markdown reply (notice, framing, verbatim quotes, sources).
+
+            ``country`` (ISO code, e.g. "SE") puts that country's helpline first in a safety notice."""
             tr = tr_of(locale)
             try:
-                return assistant.ask(message, locale=tr.locale).text
+                return assistant.ask(message, locale=tr.locale, country=chosen_country(assistant, country) or None).text
             except AssistantError as exc:
                 if not isinstance(exc, InputError):
                     log.exception("answering failed")

@@ -4,7 +4,8 @@
 
 Baselines, measured in the same process: for ingest, the unchanged re-ingest; for questions,
 dense retrieval alone (one embedding + one Chroma query) against the full `ask` (hybrid
-retrieval, sentence choice, language detection, rendering).
+retrieval, sentence choice, language detection, rendering); for safeguarding, what detection
+adds once the message is embedded (rules + exemplar bank) against the embedding itself.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ QUESTIONS = [
     ("Kas yra Vaikų linija?", "lt"),
     ("Що таке Конвенція ООН про права дитини?", "uk"),
 ]
+DANGER = [("my dad hits me and im scared to go home", "en"), ("tata mnie bije", "pl"), ("ma tahan surra", "et")]
 
 
 def timed(fn) -> float:  # noqa: ANN001
@@ -62,6 +64,14 @@ def main() -> None:
                 ask.append(timed(lambda: a.ask(q, locale=loc)))
         rows.append(("question: dense retrieval only", statistics.median(dense), statistics.median(dense)))
         rows.append(("question: full ask (hybrid)", statistics.median(ask), statistics.median(dense)))
+        embed, detect = [], []
+        for _ in range(args.rounds):
+            for q, _loc in QUESTIONS + DANGER:
+                embed.append(timed(lambda: a.embedder.embed_queries([q])))
+                vector = a.embedder.embed_queries([q])[0]
+                detect.append(timed(lambda: a.safeguarding.assess(q, vector)))
+        rows.append(("message: query embedding", statistics.median(embed), statistics.median(embed)))
+        rows.append(("message: danger detection", statistics.median(detect), statistics.median(embed)))
     print(f"corpus: {report.documents} documents, {report.chunks} chunks; {args.rounds} rounds, {len(QUESTIONS)} questions\n")
     print(f"| {'measurement':<32} | {'median s':>9} | {'baseline s':>10} | {'ratio':>6} |")
     print(f"|{'-' * 34}|{'-' * 11}|{'-' * 12}|{'-' * 8}|")

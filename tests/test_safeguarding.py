@@ -1,4 +1,6 @@
-"""Safeguarding: recall on danger phrasings, no alarm on guidance questions, exact helplines."""
+"""Safeguarding rules and notices: recall on danger phrasings, no alarm on guidance questions, exact
+helplines in the reader's language (real catalogues). The semantic detector and the held-out
+splits are tested in test_danger_detection.py."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.i18n import Catalogues
 from assistant.safeguarding import Safeguarding, fold, render_notice
 from assistant.types import SafeguardingNotice
 
@@ -17,18 +20,6 @@ TABLE_COUNTRIES = {
     "Latvia": "LV", "Lithuania": "LT", "Norway": "NO", "Poland": "PL", "Sweden": "SE",
     "Ukraine": "UA",
 }
-
-
-class IdentityTranslator:
-    """Stand-in for the i18n Translator: returns every msgid unchanged."""
-
-    locale = "en"
-
-    def gettext(self, message: str) -> str:
-        return message
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return singular if n == 1 else plural
 
 
 # As a child or a worried adult would write them: informal, some without diacritics.
@@ -456,7 +447,13 @@ FORENSIC = "How should a forensic interview of a child who disclosed abuse be or
 
 @pytest.fixture(scope="module")
 def safeguarding() -> Safeguarding:
+    """Rules and helplines only (no embedder): what the rule tests below exercise."""
     return Safeguarding.load()
+
+
+@pytest.fixture(scope="module")
+def catalogues() -> Catalogues:
+    return Catalogues.load()
 
 
 def test_every_language_has_rules_and_enough_test_phrasings(safeguarding: Safeguarding) -> None:
@@ -498,44 +495,72 @@ def test_forensic_interview_question_gets_no_notice(safeguarding: Safeguarding) 
     assert safeguarding.notice("", country=None) is None
 
 
-def test_notice_for_sweden_has_bris_and_112(safeguarding: Safeguarding) -> None:
+def test_notice_for_sweden_has_bris_first_and_112(safeguarding: Safeguarding, catalogues: Catalogues) -> None:
     notice = safeguarding.notice("jag vill inte leva längre", country="SE")
     assert isinstance(notice, SafeguardingNotice)
     assert notice.emergency == "112"
     assert notice.country == "SE"
-    assert [(h.name, h.number) for h in notice.helplines] == [("BRIS", "116 111")]
+    assert (notice.helplines[0].name, notice.helplines[0].number) == ("BRIS", "116 111")
+    assert len(notice.helplines) == 11  # the others follow, collapsed
     assert notice.matched and all("jag" not in m for m in notice.matched)  # rule names only
-    text = render_notice(notice, IdentityTranslator())
-    assert "112" in text and "BRIS" in text and "116 111" in text
-    assert text.index("112") < text.index("116 111")
+    tr = catalogues.translator("sv")
+    text = render_notice(notice, tr)
+    assert text.index("112") < text.index("BRIS") < text.index("<details>")
+    collapsed = text.split("<details>")[1]
+    assert f"<summary>{tr.gettext('Other countries')}</summary>" in collapsed and "Other" not in collapsed
+    assert "BørneTelefonen (Børns Vilkår)" in collapsed and "BRIS" not in collapsed
 
 
 @pytest.mark.parametrize("country", [None, "", "GB", "xx"])
-def test_unknown_country_lists_all_eleven(safeguarding: Safeguarding, country: str | None) -> None:
+def test_unknown_country_lists_all_eleven(safeguarding: Safeguarding, catalogues: Catalogues, country: str | None) -> None:
     notice = safeguarding.notice("my dad hits me", country=country)
     assert notice is not None and notice.country is None
     assert [h.country for h in notice.helplines] == list(TABLE_COUNTRIES.values())
-    text = render_notice(notice, IdentityTranslator())
+    text = render_notice(notice, catalogues.translator("en"))
     for helpline in notice.helplines:
         assert helpline.name in text and helpline.number in text
     assert "1717" in text and "1717.is" in text and "0 800 500 225" in text
-    assert "116 111" in text and "112" in text
+    assert "116 111" in text and "112" in text and "<details>" not in text
+
+
+def test_numbers_are_tel_links(safeguarding: Safeguarding, catalogues: Catalogues) -> None:
+    text = render_notice(safeguarding.notice_for("UA"), catalogues.translator("uk"))
+    assert text.startswith("**") and "[112](tel:112)" in text.split("\n")[0]  # inside the bold heading
+    for number, link in (("116 111", "tel:116111"), ("0 800 500 225", "tel:0800500225"), ("1717", "tel:1717")):
+        assert f"[**{number}**]({link})" in text
 
 
 def test_country_code_is_case_insensitive(safeguarding: Safeguarding) -> None:
-    assert [h.name for h in safeguarding.helplines("is")] == ["Red Cross helpline Hjálparsíminn"]
-    assert len(safeguarding.helplines()) == 11
+    assert safeguarding.helpline("is").name == "Red Cross helpline Hjálparsíminn"
+    assert safeguarding.helplines("is")[0].country == "IS"
+    assert len(safeguarding.helplines()) == 11 and safeguarding.helpline("GB") is None
 
 
-def test_render_uses_the_translator(safeguarding: Safeguarding) -> None:
-    class Shouting(IdentityTranslator):
-        def gettext(self, message: str) -> str:
-            return message.upper().replace("{EMERGENCY}", "{emergency}").replace("{NAME}", "{name}").replace(
-                "{NUMBER}", "{number}").replace("{ADDRESS}", "{address}")
+def test_render_uses_the_catalogue_of_the_reader(safeguarding: Safeguarding, catalogues: Catalogues) -> None:
+    tr = catalogues.translator("de")
+    text = render_notice(safeguarding.notice_for("DE"), tr)
+    heading = tr.gettext("If you or a child is in danger right now, call {emergency}, the emergency number in every "
+                         "EU country, Iceland and Norway.").split("{emergency}")[0]
+    assert heading and heading in text and "call" not in text
+    assert "Nummer gegen Kummer" in text
 
-    text = render_notice(safeguarding.notice_for("IS"), Shouting())
-    assert "IF YOU OR A CHILD IS IN DANGER RIGHT NOW, CALL 112, THE EMERGENCY NUMBER" in text
-    assert "Red Cross helpline Hjálparsíminn" in text and "**1717**" in text and "1717.is" in text
+
+def test_services_are_named_as_they_call_themselves(safeguarding: Safeguarding, catalogues: Catalogues) -> None:
+    facts = CORPUS_FACTS.read_text(encoding="utf-8") if CORPUS_FACTS.is_file() else ""
+    for code, locale in (("IS", "is"), ("UA", "uk")):
+        helpline = safeguarding.helpline(code)
+        own = helpline.display_name(locale)
+        assert own != helpline.name and helpline.display_name("en") == helpline.name
+        assert own in render_notice(safeguarding.notice_for(code), catalogues.translator(locale))
+        if facts:  # the paragraph under the helpline table gives the services' own names
+            assert all(part.strip(")") in facts for part in own.split(" (")), own
+
+
+def test_help_line_names_the_chosen_country(safeguarding: Safeguarding, catalogues: Catalogues) -> None:
+    line = safeguarding.help_line("PL", catalogues.translator("pl"))
+    assert "[**112**](tel:112)" in line and "[**116 111**](tel:116111)" in line and "Telefon Zaufania" in line
+    anywhere = safeguarding.help_line(None, catalogues.translator("en"))
+    assert "[**116 111**](tel:116111)" in anywhere and "[**1717**](tel:1717)" in anywhere
 
 
 def _fact_table() -> dict[str, tuple[str, str]]:
@@ -552,7 +577,7 @@ def test_helplines_match_corpus_facts_exactly(safeguarding: Safeguarding) -> Non
     table = _fact_table()
     assert set(table) == set(TABLE_COUNTRIES.values())
     for code, (name_cell, number_cell) in table.items():
-        (helpline,) = safeguarding.helplines(code)
+        helpline = safeguarding.helpline(code)
         note = f" ({helpline.note})" if helpline.note else ""
         assert (helpline.name + note, helpline.number) == (name_cell, number_cell) or (
             helpline.name, helpline.number + note) == (name_cell, number_cell), code

@@ -71,7 +71,7 @@ def test_only_the_respond_endpoint_is_public(client):
     api = client.view_api(return_format="dict", print_info=False)
     assert list(api["named_endpoints"]) == [f"/{API_NAME}"]
     params = [p["parameter_name"] for p in api["named_endpoints"][f"/{API_NAME}"]["parameters"]]
-    assert params == ["message", "locale"]
+    assert params == ["message", "locale", "country"]
 
 
 def test_static_labels_come_from_the_catalogues(app_url, shipped_assistant):
