@@ -93,7 +93,7 @@ class TranslatorLike(Protocol):
 # Rule keys (data/safeguarding.yaml) as harms, for the log when only a rule fired.
 _RULE_HARMS = {"violence": "physical", "victim": "physical", "family": "physical", "sexual": "sexual",
                "self_harm": "self_harm", "threat": "bullying_threats", "runaway": "runaway",
-               "grooming": "grooming", "third_party": "witnessing"}
+               "grooming": "grooming", "third_party": "witnessing", "locked_in": "locked_in"}
 
 
 # A rule that fires is overruled only when the message is longer than SHORT_WORDS and the

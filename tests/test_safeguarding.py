@@ -25,6 +25,7 @@ TABLE_COUNTRIES = {
 # As a child or a worried adult would write them: informal, some without diacritics.
 DANGER: dict[str, list[str]] = {
     "en": [
+        "my mum locked me in my room for days",
         "my dad hits me",
         "I want to die",
         "im scared to go home, my stepdad gets really angry and beats me up",
@@ -46,6 +47,7 @@ DANGER: dict[str, list[str]] = {
         "the kids next door are always crying and have bruises",
     ],
     "da": [
+        "min far låser mig inde",
         "jeg bliver slået",
         "min far slår mig",
         "min stedfar rører ved mig om natten",
@@ -66,6 +68,7 @@ DANGER: dict[str, list[str]] = {
         "en fyr har mine nøgenbilleder og truer mig",
     ],
     "de": [
+        "er sperrt mich im keller ein",
         "mein Stiefvater fasst mich an",
         "Mein Vater schlägt mich",
         "ich werde zu hause geschlagen",
@@ -87,6 +90,7 @@ DANGER: dict[str, list[str]] = {
         "ich höre jede Nacht das Nachbarskind schreien",
     ],
     "et": [
+        "ema lukustas mind tuppa",
         "isa lööb mind",
         "mind pekstakse kodus",
         "kasuisa katsub mind öösiti",
@@ -107,6 +111,7 @@ DANGER: dict[str, list[str]] = {
         "naabrilapsel on kogu aeg sinikad",
     ],
     "fi": [
+        "isä lukitsi mut huoneeseen",
         "isä lyö minua",
         "isä lyö mua aina kun se on kännissä",
         "äitipuoli hakkaa mua",
@@ -127,6 +132,7 @@ DANGER: dict[str, list[str]] = {
         "kaverini aikoo tappaa itsensä",
     ],
     "is": [
+        "stjúppabbi læsti mig inni",
         "pabbi lemur mig",
         "mamma slær mig þegar hún er full",
         "stjúpi minn snertir mig á nóttunni",
@@ -145,6 +151,7 @@ DANGER: dict[str, list[str]] = {
         "vinkona mín segir að pabbi hennar lemur hana",
     ],
     "lv": [
+        "mans tēvs ieslēdza mani pagrabā",
         "tētis mani sit",
         "mani sit mājās",
         "patēvs mani aiztiek naktīs",
@@ -164,6 +171,7 @@ DANGER: dict[str, list[str]] = {
         "kaimiņu bērns katru nakti kliedz un raud",
     ],
     "lt": [
+        "tetis vel uzrakino mane sandeliuke",
         "tėtis mane muša",
         "tetis mane musa",
         "patėvis mane liečia naktimis",
@@ -182,6 +190,7 @@ DANGER: dict[str, list[str]] = {
         "draugė sakė, kad patėvis ją tvirkina",
     ],
     "nb": [
+        "far låste meg inne på rommet",
         "pappa slår meg",
         "jeg blir slått hjemme",
         "stefaren min tar på meg om natta",
@@ -201,6 +210,7 @@ DANGER: dict[str, list[str]] = {
         "naboens unge har alltid blåmerker",
     ],
     "pl": [
+        "tata zamknął mnie w piwnicy",
         "ktoś mnie dotyka",
         "mnie bije tata",
         "tata mnie bije jak się napije",
@@ -221,6 +231,7 @@ DANGER: dict[str, list[str]] = {
         "ktoś szantażuje mojego syna",
     ],
     "sv": [
+        "mamma låser in mig i källaren",
         "pappa slår mig",
         "jag blir slagen hemma",
         "min styvpappa tar på mig på nätterna",
@@ -241,6 +252,7 @@ DANGER: dict[str, list[str]] = {
         "grannens barn skriker varje natt",
     ],
     "uk": [
+        "мама замкнула мене в кімнаті",
         "мене б'ють вдома",
         "тато мене б'є",
         "вітчим мене чіпає вночі",
