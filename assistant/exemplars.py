@@ -44,8 +44,10 @@ KINDS = ("danger", "safe")
 # splits; what each moved is in evaluation/README.md ("Safeguarding constants").
 RIDGE = 1.0  # L2 penalty of the linear read-out (0.1-3 measured alike; 1 had the fewest in-scope alarms)
 NEIGHBOURS = 5  # 3 and 10 measured within one message of 5
-KNN_WEIGHT = 20.0  # about equal weight (the parts' spreads on dev: 0.88 and 0.045); 0 or 10: more alarms on in-scope
-THRESHOLD = -0.2  # combined with the rules: dev recall 1.000 with 6/144 safe alarms (-0.1: 0.997 and 4/144; 0: 0.985)
+KNN_WEIGHT = 20.0  # about equal weight (the parts' spreads on dev: 0.88 and 0.045); 10: one more in-scope alarm
+# With the rules (safeguarding.RULE_VETO): dev recall 1.000 with 7/273 safe alarms and 0/250 in-scope;
+# -0.2: 11/273; 0.0: recall 0.996.
+THRESHOLD = -0.1
 
 
 @dataclass(frozen=True)

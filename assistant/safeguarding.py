@@ -99,10 +99,10 @@ _RULE_HARMS = {"violence": "physical", "victim": "physical", "family": "physical
 # A rule that fires is overruled only when the message is longer than SHORT_WORDS and the
 # exemplar bank finds it clearly safe: long idioms ("mum will kill me if I'm late haha")
 # are told apart by meaning, while the bank misjudges some two-word disclosures ("haluun
-# kuolla") that a rule gets right. Chosen on the dev splits (-1.0: 3 more idiom alarms;
-# -0.3: two disclosures missed).
+# kuolla") that a rule gets right. Chosen on the dev splits: -1.0 misses no dev danger
+# message; -0.7 and -0.5 drop 1-3 idiom alarms but miss a neighbour's report of bruises.
 SHORT_WORDS = 4
-RULE_VETO = -0.5
+RULE_VETO = -1.0
 _WORDS = re.compile(r"\w+")
 
 

@@ -15,7 +15,7 @@ from assistant.exemplars import BANK_FILE, HARMS, ExemplarBank, load_exemplars
 from assistant.errors import ConfigError
 from assistant.safeguarding import DATA_DIR, fold
 
-from .test_safeguarding import DANGER, SAFE
+from test_safeguarding import DANGER, SAFE  # tests/ is on sys.path (pytest rootdir)
 
 TEST_SETS = ("danger.test.jsonl", "safe.test.jsonl")
 
