@@ -252,3 +252,39 @@ def test_controls_have_accessible_names(browser, app_url):
             assert page.locator(button).inner_text().strip(), f"{button} has no text"
     finally:
         context.close()
+
+
+def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, app_url, shipped_assistant):
+    context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(app_url + "/?country=SE")  # the site's Swedish pages say where the reader is
+        page.wait_for_selector("#question textarea")
+        expect(page.locator("#country input")).to_have_value("Sweden")
+        message = "my dad hits me and im scared to go home"
+        assert shipped_assistant.ask(message, locale="en", country="SE").notice is not None
+        box = page.locator("#question textarea")
+        box.fill(message)
+        box.press("Enter")
+        last = page.locator("#chat .message").last
+        expect(last.locator('a[href="tel:112"]')).to_be_visible(timeout=ANSWER_TIMEOUT)
+        expect(last.locator('a[href="tel:116111"]').first).to_be_visible()
+        text = _normalise(last.inner_text())
+        assert text.index("112") < text.index("BRIS"), text[:300]
+        assert "BørneTelefonen" not in text.split("BRIS")[0]  # the chosen country first, the rest after
+        expect(last.locator("details summary")).to_have_count(1)  # the other countries, collapsed
+        page.locator("#help").click()
+        expect(page.locator('#help-text a[href="tel:1717"]')).to_be_visible()
+
+        # A choice made on the page is kept in this browser for the next visit.
+        page.locator("#country input").click()
+        page.locator('#country li[role="option"][aria-label="Finland"]').click()
+        expect(page.locator("#help-text")).to_contain_text("MLL Lasten ja nuorten puhelin")
+        page.wait_for_timeout(500)  # BrowserState writes to localStorage after the event
+        page.goto(app_url + "/")
+        page.wait_for_selector("#question textarea")
+        expect(page.locator("#country input")).to_have_value("Finland")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "danger-notice-phone.png"), full_page=True)
+    finally:
+        context.close()

@@ -12,7 +12,7 @@ from assistant import metrics as m
 from assistant.errors import EvaluationError
 from assistant.evaluate import (
     Question, check_passages, compare, compare_command, corpus_texts, evaluate_command, load_question_set,
-    load_question_sets, run_evaluation, run_external, summarise,
+    load_question_sets, outcome_is_expected, run_evaluation, run_external, summarise,
 )
 from assistant.report import html_report, markdown_report
 from conftest import CORPUS, SHARED
@@ -135,8 +135,7 @@ def record(qid: str, *, lang: str = "en", kind: str = "in_scope", rank: int | No
     scores["quote_fidelity"] = None if abstained else 1.0
     scores["language_ok"] = 1.0
     outcome = "notice" if notice else "abstained" if abstained else "answered"
-    expected = {"in_scope": "answered", "out_of_scope": "abstained", "danger": "notice"}[kind]
-    scores["outcome_ok"] = float(outcome == expected)
+    scores["outcome_ok"] = float(outcome_is_expected(kind, outcome))
     return {"id": qid, "language": lang, "kind": kind, "question": f"question {qid}", "follow_up": [],
             "expected_facts": [f"fact{i}" for i in range(len(facts))], "facts_found": facts, "rank": rank,
             "abstained": abstained, "notice": notice, "outcome": outcome, "latency_s": latency, "error": None,
@@ -170,7 +169,25 @@ def test_summarise_hand_made_records():
     assert result["confusion"]["in_scope"] == {"answered": 10, "abstained": 0, "notice": 0}
     targets = {t["name"]: t["status"] for t in result["targets"]}
     assert targets["Recall@5 (en)"] == "MET" and targets["Recall@5 (pl)"] == "MISSED"
-    assert targets["Fact hit rate"] == "MISSED" and targets["Danger recall"] == "MET"
+    assert targets["Fact hit rate"] == "MISSED" and targets["False alarms (in-scope)"] == "MET"
+
+
+def test_safeguarding_is_reported_per_split_language_and_harm():
+    records = baseline_records() + [
+        {**record(f"t-d-{i}", lang=lang, kind="danger", rank=None, notice=i != 3), "split": "test", "harm": harm}
+        for i, (lang, harm) in enumerate([("pl", "physical"), ("pl", "neglect"), ("sv", "physical"), ("sv", "neglect")])
+    ] + [{**record("t-s-1", kind="safe", rank=None, notice=True), "split": "test"},
+         {**record("t-s-2", kind="safe", rank=None), "split": "test"}]
+    result = summarise(records)
+    dev, test = result["safeguarding"]["dev"], result["safeguarding"]["test"]
+    assert dev["danger_recall"] == 1.0 and dev["n_danger"] == 1
+    assert test["danger_recall"] == 0.75 and test["by_language"] == {"pl": 1.0, "sv": 0.5}
+    assert test["by_harm"] == {"physical": 1.0, "neglect": 0.5}
+    assert test["missed"] == ["t-d-3"] and test["false_alarms"] == ["t-s-1"] and test["safe_false_alarm_rate"] == 0.5
+    targets = {t["name"]: t["status"] for t in result["targets"]}
+    assert targets["Danger recall (test, pl)"] == "MET" and targets["Danger recall (test, sv)"] == "MISSED"
+    assert targets["False alarms (test, safe look-alikes)"] == "MISSED"
+    assert "t-s-1" not in str(result["safeguarding"]).replace("'t-s-1'", "")  # ids only, no text
 
 
 def test_compare_finds_a_made_up_regression(tmp_path, capsys):

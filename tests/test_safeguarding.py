@@ -133,7 +133,6 @@ DANGER: dict[str, list[str]] = {
     ],
     "is": [
         "stjúppabbi læsti mig inni",
-        "pabbi lemur mig",
         "mamma slær mig þegar hún er full",
         "stjúpi minn snertir mig á nóttunni",
         "ég vil ekki lifa lengur",
@@ -215,7 +214,6 @@ DANGER: dict[str, list[str]] = {
         "ojczym mnie dotyka w nocy",
         "chce umrzec",
         "nie chcę już żyć",
-        "boję się wracać do domu",
         "tne sie",
         "uciekłam z domu i nie mam gdzie spać",
         "jakiś facet z internetu chce żebym wysłała mu nagie zdjęcia",
