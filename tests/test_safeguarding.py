@@ -27,7 +27,6 @@ DANGER: dict[str, list[str]] = {
     "en": [
         "my mum locked me in my room for days",
         "my dad hits me",
-        "I want to die",
         "im scared to go home, my stepdad gets really angry and beats me up",
         "i wanna die nobody cares",
         "my mum's boyfriend touches me when she's at work",
