@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,11 +130,16 @@ class Detection:
         return _RULE_HARMS.get(self.rules[0].split(".", 1)[1], "") if self.rules else ""
 
     def languages(self) -> tuple[str, ...]:
-        """Languages the detectors recognised, most specific first (rules, then the bank)."""
-        found = [r.split(".", 1)[0] for r in self.rules]
-        if self.semantic and self.semantic.language:
-            found.append(self.semantic.language)
-        return tuple(dict.fromkeys(found))
+        """Languages the detectors recognised, likeliest first. Close languages share a rule's
+        words ("slår mig" is Danish and Swedish), so the language with the most rules that
+        fired leads ("mamma slår mig": Swedish, whose family rule knows "mamma"); ties go to
+        the language of the nearest danger exemplar; that language comes last otherwise."""
+        counts = Counter(r.split(".", 1)[0] for r in self.rules)
+        nearest = self.semantic.language if self.semantic else ""
+        found = sorted(counts, key=lambda lang: (-counts[lang], lang != nearest))
+        if nearest and nearest not in counts:
+            found.append(nearest)
+        return tuple(found)
 
 
 class Safeguarding:

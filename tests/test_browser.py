@@ -273,6 +273,8 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         assert text.index("112") < text.index("BRIS"), text[:300]
         assert "BørneTelefonen" not in text.split("BRIS")[0]  # the chosen country first, the rest after
         expect(last.locator("details summary")).to_have_count(1)  # the other countries, collapsed
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        last.screenshot(path=str(SCREENSHOTS / "danger-notice-phone.png"))
         page.locator("#help").click()
         expect(page.locator('#help-text a[href="tel:1717"]')).to_be_visible()
 
@@ -284,7 +286,5 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         page.goto(app_url + "/")
         page.wait_for_selector("#question textarea")
         expect(page.locator("#country input")).to_have_value("Finland")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "danger-notice-phone.png"), full_page=True)
     finally:
         context.close()
