@@ -4,8 +4,8 @@ The bank (``data/safeguarding-exemplars.jsonl``) holds danger messages for every
 every language, as children write them, and safe look-alikes: professionals' questions
 about abuse, statistics, law, parenting, and scary words used harmlessly ("this homework
 is killing me"). The message is embedded once for retrieval already; this module only
-compares that vector with the bank's (a 1,000 x 384 matrix product, well under a
-millisecond), so it costs no second model call.
+compares that vector with the bank's (a few thousand dot products: about 2 ms), so it costs
+no second model call.
 
 Score: a linear read-out of the vector (ridge regression of danger = +1 / safe = -1 over
 the bank, solved in closed form when the bank loads) plus ``KNN_WEIGHT`` times the margin
@@ -16,8 +16,8 @@ killing me", or a two-word disclosure) on its exemplar's side. A message about a
 danger sits nearer the danger examples than any professional phrasing of the same topic
 does, in any language the model knows, and without the exact words a rule would need.
 
-The bank is embedded once per embedder and cached in the index folder (a few seconds for
-the whole bank on first start).
+The bank is embedded once per embedder and cached in the index folder (about 40 s for the
+whole bank on the first start, then a file read).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class ExemplarBank:
         if len(exemplars) != len(vectors):
             raise ValueError("one vector per exemplar")
         self.exemplars = exemplars
-        vectors = np.asarray(vectors, dtype=np.float32)
+        self.vectors = vectors = np.asarray(vectors, dtype=np.float32)
         danger = np.array([e.kind == "danger" for e in exemplars], dtype=bool)
         self._danger = vectors[danger]
         self._safe = vectors[~danger]
@@ -128,6 +128,9 @@ class ExemplarBank:
             partial = cache.with_suffix(".tmp.npy")
             np.save(partial, vectors)
             partial.replace(cache)  # never a half-written cache
+            for old in cache_dir.glob("exemplars-*.npy"):  # an earlier bank's or model's vectors
+                if old != cache:
+                    old.unlink(missing_ok=True)
         return cls(exemplars, vectors)
 
     def judge(self, vector: np.ndarray) -> Verdict:

@@ -122,9 +122,14 @@ def safeguarding_rows(config: Mapping[str, Any]) -> list[list[str]]:
             low_lang, lang = _min(b["by_language"])
             low_harm, harm = _min(b["by_harm"])
             rows.append([detector, split, fmt(b["n_danger"]), fmt(b["danger_recall"]),
-                         f"{fmt(low_lang)} {lang}".strip(), f"{fmt(low_harm)} {harm}".strip(),
+                         _worst(low_lang, lang), _worst(low_harm, harm),
                          fmt(b["n_safe"]), fmt(b["safe_false_alarm_rate"]), fmt(b["in_scope_false_alarm_rate"])])
     return rows
+
+
+def _worst(value: Any, name: str) -> str:
+    """"0.923 lt"; only the value when nothing falls short (every group at 1)."""
+    return f"{fmt(value)} {name}" if value is not None and value < 1 else fmt(value)
 
 
 SAFEGUARDING_HEADER = ["detector", "split", "danger n", "recall", "worst language", "worst harm",

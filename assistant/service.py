@@ -82,11 +82,13 @@ class Assistant:
         return report
 
     def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
-        """Ingest the corpus when the index is empty (first start); otherwise only load BM25."""
-        if self.store.count() == 0:
-            return self.ingest(progress=progress)
-        self._ensure_lexical()
-        return None
+        """Ingest the corpus when the index is empty (first start); otherwise only load BM25.
+        Either way the safeguarding bank is ready after it, so no visitor waits for it."""
+        report = self.ingest(progress=progress) if self.store.count() == 0 else None
+        if report is None:
+            self._ensure_lexical()
+        _ = self.safeguarding.bank  # embedded once per model, then read from the cache
+        return report
 
     def _ensure_lexical(self) -> None:
         if self._lexical_ready:

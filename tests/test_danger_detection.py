@@ -8,6 +8,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.evaluate import DEFAULT_SETS_DIR, load_question_set, load_question_sets
@@ -24,14 +25,21 @@ def _all_sets():
     return load_question_sets(sorted(DEFAULT_SETS_DIR.glob("*.jsonl")))
 
 
-@pytest.fixture(scope="module")
-def detections(shipped_assistant):
-    """Every question of every set with the combined detector's verdict."""
-    from assistant.detectors import detect_all
+NEAR_COPY = 0.97  # cosine above which two messages are the same message reworded a little
 
+
+@pytest.fixture(scope="module")
+def embedded(shipped_assistant):
+    """Every question of every set with its query vector (as ``ask`` embeds it)."""
     questions = _all_sets()
-    found = detect_all(shipped_assistant.safeguarding, shipped_assistant.embedder, questions)
-    return list(zip(questions, found))
+    return questions, shipped_assistant.embedder.embed_queries([q.question for q in questions])
+
+
+@pytest.fixture(scope="module")
+def detections(shipped_assistant, embedded):
+    """Every question of every set with the combined detector's verdict."""
+    questions, vectors = embedded
+    return [(q, shipped_assistant.safeguarding.assess(q.question, v)) for q, v in zip(questions, vectors)]
 
 
 # ---------------------------------------------------------------- honest splits
@@ -55,6 +63,14 @@ def test_no_test_message_is_in_the_dev_split_the_bank_or_the_rule_tests() -> Non
     seen.update({fold(t): "tests/test_safeguarding.py" for texts in (*DANGER.values(), *SAFE.values()) for t in texts})
     leaked = {tested[k]: seen[k] for k in tested.keys() & seen.keys()}
     assert leaked == {}
+
+
+def test_no_test_message_is_a_near_copy_of_a_dev_message_or_an_exemplar(shipped_assistant, embedded) -> None:
+    questions, vectors = embedded
+    test = np.array([q.split == "test" for q in questions])
+    seen = np.vstack([vectors[~test], shipped_assistant.safeguarding.bank.vectors])
+    closest = (vectors[test] @ seen.T).max(axis=1)
+    assert [q.id for q, c in zip([q for q in questions if q.split == "test"], closest) if c > NEAR_COPY] == []
 
 
 # ---------------------------------------------------------------- detection
@@ -163,6 +179,10 @@ def test_bank_is_embedded_once_and_cached(tmp_path: Path, shipped_assistant) -> 
     assert Counting.calls == 1 and len(list((tmp_path / "cache").glob("*.npy"))) == 1
     vector = shipped_assistant.embedder.embed_queries(["my father beats me"])[0]
     assert first.judge(vector) == again.judge(vector) and first.judge(vector).harm == "physical"
+    with bank_file.open("a", encoding="utf-8") as f:  # a changed bank is embedded again, the old cache goes
+        f.write('{"kind": "safe", "language": "en", "text": "What is a Barnahus?"}\n')
+    ExemplarBank.build(bank_file, Counting(), tmp_path / "cache")
+    assert Counting.calls == 2 and len(list((tmp_path / "cache").glob("*.npy"))) == 1
 
 
 @pytest.mark.parametrize("line", ['{"kind": "danger", "language": "en", "text": "no harm given"}',
