@@ -67,6 +67,15 @@ def test_too_long_message_gives_a_readable_error(client, shipped_assistant):
     assert str(limit) in str(info.value) and "Traceback" not in str(info.value)
 
 
+@pytest.mark.parametrize("country, first", [("LT", "Vaikų linija"), ("", "Telefon Zaufania dla Dzieci i Młodzieży")])
+def test_respond_puts_the_chosen_country_first(client, country, first):
+    # Polish message: without a country the notice starts with Poland's helpline.
+    reply = client.predict("tata mnie bije i boję się wracać do domu", "en", country, api_name=f"/{API_NAME}")
+    assert reply.startswith("**") and "[112](tel:112)" in reply.split("\n")[0]
+    head = reply.split("<details>")[0]
+    assert first in head and "[**116 111**](tel:116111)" in head
+
+
 def test_only_the_respond_endpoint_is_public(client):
     api = client.view_api(return_format="dict", print_info=False)
     assert list(api["named_endpoints"]) == [f"/{API_NAME}"]
