@@ -423,6 +423,8 @@ def summarise(records: list[dict[str, Any]], *, settings: Settings | None = None
         "overall": aggregate(records),
         "by_language": {lang: aggregate([r for r in records if r["language"] == lang])
                         for lang in LOCALES if any(r["language"] == lang for r in records)},
+        "by_split": {split: aggregate([r for r in records if r.get("split", "dev") == split])
+                     for split in SPLITS if any(r.get("split", "dev") == split for r in records)},
         "follow_up": aggregate([r for r in records if r["follow_up"]]),
         "confusion": confusion(records),
         "safeguarding": safeguarding_breakdown(records),

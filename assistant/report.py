@@ -143,12 +143,20 @@ def _split_rows(config: Mapping[str, Any], key: str) -> list[list[str]]:
     return [[n] + [fmt(combined.get(split, {}).get(key, {}).get(n)) for split in SPLITS] for n in names]
 
 
+def _split_overall_rows(config: Mapping[str, Any]) -> list[list[str]]:
+    """Every metric of one configuration on the dev questions beside the test questions."""
+    return [[split] + [fmt(agg.get(key)) for key, _ in COLUMNS] for split, agg in (config.get("by_split") or {}).items()]
+
+
 def summary_table(results: Mapping[str, Any]) -> str:
     """The console summary: one row per configuration, then the targets of the default one."""
     header = ["config"] + [h for _, h in COLUMNS]
     name = default_config(results)
     targets = results["configs"][name]["targets"]
     text = _text_table(header, _overall_rows(results))
+    splits = _split_overall_rows(results["configs"][name])
+    if len(splits) > 1:
+        text += f"\n\nDev beside test ({name}):\n" + _text_table(["split"] + [h for _, h in COLUMNS], splits)
     rows = safeguarding_rows(results["configs"][name])
     if rows:
         text += f"\n\nSafeguarding detectors ({name}):\n" + _text_table(SAFEGUARDING_HEADER, rows)
@@ -170,6 +178,9 @@ def markdown_report(results: Mapping[str, Any]) -> str:
         "## Follow-up questions (Recall@5)", "",
         _md_table(["config", "n", "R@5", "facts"], [[n, fmt(c["follow_up"]["n"]), fmt(c["follow_up"]["recall@5"]),
                                                      fmt(c["follow_up"]["fact_hit_rate"])] for n, c in configs.items()]), "",
+        f"## Dev beside test (configuration `{name}`)", "",
+        "Dev questions are what constants were chosen on; test questions were written first and never tuned on.", "",
+        _md_table(["split"] + [h for _, h in COLUMNS], _split_overall_rows(configs[name])), "",
         f"## Safeguarding, dev beside test (configuration `{name}`)", "",
         "Each detector alone and combined (the notice shows when either fires). The dev splits are what "
         "rules, exemplars and thresholds were chosen on; the test splits were written first and never tuned on.", "",
@@ -294,6 +305,8 @@ def html_report(results: Mapping[str, Any]) -> str:
         f'<img alt="Recall@5 per language and configuration" src="{_grouped_bars(langs, recall_series, "Recall@5 per language", "Recall@5")}">'
         if langs else "<p>No question with an expected passage.</p>",
         _html_table(["language", *configs], _recall_rows(results)),
+        f"<h2>Dev beside test (configuration {html.escape(name)})</h2>",
+        _html_table(["split"] + [h for _, h in COLUMNS], _split_overall_rows(configs[name])),
         f"<h2>Safeguarding, dev beside test (configuration {html.escape(name)})</h2>",
         _html_table(SAFEGUARDING_HEADER, safeguarding_rows(configs[name])),
         _html_table(["language", *SPLITS], _split_rows(configs[name], "by_language")),

@@ -184,6 +184,8 @@ def test_safeguarding_is_reported_per_split_language_and_harm():
     assert test["danger_recall"] == 0.75 and test["by_language"] == {"pl": 1.0, "sv": 0.5}
     assert test["by_harm"] == {"physical": 1.0, "neglect": 0.5}
     assert test["missed"] == ["t-d-3"] and test["false_alarms"] == ["t-s-1"] and test["safe_false_alarm_rate"] == 0.5
+    assert result["by_split"]["test"]["n"] == 6 and result["by_split"]["dev"]["danger_recall"] == 1.0
+    assert "Dev beside test" in markdown_report(results_of(records))
     targets = {t["name"]: t["status"] for t in result["targets"]}
     assert targets["Danger recall (test, pl)"] == "MET" and targets["Danger recall (test, sv)"] == "MISSED"
     assert targets["False alarms (test, safe look-alikes)"] == "MISSED"
