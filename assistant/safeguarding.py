@@ -179,10 +179,7 @@ class Safeguarding:
 
     def rule_counts(self) -> dict[str, int]:
         """Number of rules per language (for reports)."""
-        counts: dict[str, int] = {}
-        for rule in self.rules:
-            counts[rule.language] = counts.get(rule.language, 0) + 1
-        return counts
+        return dict(Counter(rule.language for rule in self.rules))
 
     def detect(self, text: str) -> tuple[str, ...]:
         """Names of the rules that fire on ``text`` (empty when none)."""

@@ -149,8 +149,7 @@ class Assistant:
         detection = self.safeguarding.assess(question, vector)
         language = self._message_language(question, detection, ui_locale)
         tr = self.catalogues.translator(language)
-        country = (country or self.settings.country or country_for_locale(language)
-                   or country_for_locale(ui_locale) or "").upper()
+        country = country or self.settings.country or country_for_locale(language) or country_for_locale(ui_locale)
         notice = self.safeguarding.notice_for(country, detection=detection) if detection.danger else None
         if notice is not None:
             log.info("safety notice shown (harm: %s)", notice.harm or "unknown")  # never the text

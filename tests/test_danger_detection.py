@@ -11,18 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.evaluate import DEFAULT_SETS_DIR, load_question_set, load_question_sets
+from assistant.evaluate import DEFAULT_SETS_DIR, default_sets, load_question_set, load_question_sets
 from assistant.exemplars import BANK_FILE, HARMS, ExemplarBank, load_exemplars
 from assistant.errors import ConfigError
 from assistant.safeguarding import DATA_DIR, fold
 
 from test_safeguarding import DANGER, SAFE  # tests/ is on sys.path (pytest rootdir)
 
-TEST_SETS = ("danger.test.jsonl", "safe.test.jsonl")
-
-
 def _all_sets():
-    return load_question_sets(sorted(DEFAULT_SETS_DIR.glob("*.jsonl")))
+    return load_question_sets(default_sets())
 
 
 NEAR_COPY = 0.97  # cosine above which two messages are the same message reworded a little
@@ -56,19 +53,19 @@ def test_test_splits_are_big_enough_and_cover_every_harm() -> None:
     assert {q.harm for q in danger} == set(HARMS)
 
 
-def test_no_test_message_is_in_the_dev_split_the_bank_or_the_rule_tests() -> None:
-    tested = {fold(q.question): q.id for name in TEST_SETS for q in load_question_set(DEFAULT_SETS_DIR / name)}
-    seen = {fold(q.question): q.id for q in _all_sets() if q.split == "dev"}
-    seen.update({fold(e.text): f"{BANK_FILE} ({e.language})" for e in load_exemplars(DATA_DIR / BANK_FILE)})
-    seen.update({fold(t): "tests/test_safeguarding.py" for texts in (*DANGER.values(), *SAFE.values()) for t in texts})
-    leaked = {tested[k]: seen[k] for k in tested.keys() & seen.keys()}
-    assert leaked == {}
-
-
-def test_no_test_question_of_any_set_is_a_dev_question() -> None:
+def test_no_test_question_is_a_dev_question_an_exemplar_or_a_rule_test() -> None:
+    """Any set's test questions against every dev question; the safeguarding test messages
+    also against the exemplar bank and the rule tests (all after folding)."""
     questions = _all_sets()
-    dev = {fold(q.question) for q in questions if q.split == "dev"}
-    assert [q.id for q in questions if q.split == "test" and fold(q.question) in dev] == []
+    seen = {fold(q.question): q.id for q in questions if q.split == "dev"}
+    bank = {fold(e.text): f"{BANK_FILE} ({e.language})" for e in load_exemplars(DATA_DIR / BANK_FILE)}
+    bank.update({fold(t): "tests/test_safeguarding.py" for texts in (*DANGER.values(), *SAFE.values()) for t in texts})
+    leaked = {}
+    for q in questions:
+        key = fold(q.question)
+        if q.split == "test" and (key in seen or (q.kind in ("danger", "safe") and key in bank)):
+            leaked[q.id] = seen.get(key) or bank[key]
+    assert leaked == {}
 
 
 def test_no_test_message_is_a_near_copy_of_a_dev_message_or_an_exemplar(shipped_assistant, embedded) -> None:
