@@ -229,11 +229,12 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 heading = gr.Markdown("# " + i18n("title"), elem_id="heading")
             language = gr.Dropdown(choices, value=default_locale, label=i18n("language"), elem_id="language",
                                    filterable=False, interactive=True, scale=1, min_width=180)
-            # The helpline shown first in a safety notice; remembered in this browser.
-            country = gr.Dropdown(country_choices(assistant, default_tr), value="", label=i18n("country"),
-                                  elem_id="country", filterable=False, interactive=True, scale=1, min_width=180)
         intro = gr.Markdown(_intro(assistant, default_tr), elem_id="intro")
         with gr.Accordion(i18n("help"), open=False, elem_id="help") as help_box:
+            # The helpline shown first in a safety notice and below; remembered in this browser.
+            # Inside the help panel, so it costs the first screen of a phone nothing.
+            country = gr.Dropdown(country_choices(assistant, default_tr), value="", label=i18n("country"),
+                                  elem_id="country", filterable=False, interactive=True)
             help_md = gr.Markdown(render_help(assistant, default_tr), elem_id="help-text")
 
         chatbot = gr.Chatbot(label=i18n("chat"), elem_id="chat", placeholder=i18n("chat_placeholder"),

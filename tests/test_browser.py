@@ -260,6 +260,7 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         page = context.new_page()
         page.goto(app_url + "/?country=SE")  # the site's Swedish pages say where the reader is
         page.wait_for_selector("#question textarea")
+        page.locator("#help").click()  # the help panel holds the "Where are you?" selector
         expect(page.locator("#country input")).to_have_value("Sweden")
         message = "my dad hits me and im scared to go home"
         assert shipped_assistant.ask(message, locale="en", country="SE").notice is not None
@@ -275,7 +276,6 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         expect(last.locator("details summary")).to_have_count(1)  # the other countries, collapsed
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         last.screenshot(path=str(SCREENSHOTS / "danger-notice-phone.png"))
-        page.locator("#help").click()
         expect(page.locator('#help-text a[href="tel:1717"]')).to_be_visible()
 
         # A choice made on the page is kept in this browser for the next visit.
@@ -285,6 +285,7 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         page.wait_for_timeout(500)  # BrowserState writes to localStorage after the event
         page.goto(app_url + "/")
         page.wait_for_selector("#question textarea")
+        page.locator("#help").click()
         expect(page.locator("#country input")).to_have_value("Finland")
     finally:
         context.close()
