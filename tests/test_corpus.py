@@ -174,6 +174,19 @@ FACTS: list[tuple[str, str]] = [
      "notes/helplines.en.md"),
 ]
 
+
+def _guidance_facts() -> list[tuple[str, str]]:
+    """Facts of the practical guidance notes (from shared/corpus-facts-guidance.md), one YAML
+    file per group of notes in tests/guidance_facts/: ``{glob: [exact string, ...]}``."""
+    out = []
+    for path in sorted((Path(__file__).parent / "guidance_facts").glob("*.yaml")):
+        for pattern, strings in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            out.extend((fact, pattern) for fact in strings)
+    return out
+
+
+FACTS += _guidance_facts()
+
 # Each country's child helpline, exactly as in the facts table: one sentence must hold all three.
 HELPLINES = [
     ("Denmark", "BørneTelefonen (Børns Vilkår)", "116 111"),
@@ -278,6 +291,19 @@ def test_note_front_matter(path: Path):
     topic, lang, ext = path.name.rsplit(".", 2)
     assert (lang, ext) == (meta["language"], "md"), f"{path.name}: name must be <topic>.{meta['language']}.md"
     assert re.fullmatch(r"[a-z0-9-]+", topic)
+
+
+# Notes written before source pages were required (issue 13 gives them their pages).
+HOMEPAGE_CITING = {"denmark.da.md", "estonia.et.md", "finland.fi.md", "germany.de.md", "iceland.is.md",
+                   "latvia.lv.md", "lithuania.lt.md", "norway.nb.md", "poland.pl.md", "sweden.sv.md",
+                   "ukraine.uk.md", "corporal-punishment-bans.en.md", "helplines.en.md", "non-violent-childhoods.en.md"}
+
+
+@pytest.mark.parametrize("path", [p for p in NOTE_PATHS if p.name not in HOMEPAGE_CITING], ids=_note_id)
+def test_note_cites_a_page_not_a_homepage(path: Path):
+    meta, _ = split_note(path)
+    for url in [meta["source_url"], *meta.get("sources", [])]:
+        assert re.match(r"https://[^/]+/[^\s]+", str(url)), f"{path.name}: {url} is a homepage, not the page of the facts"
 
 
 @pytest.mark.parametrize("path", NOTE_PATHS, ids=_note_id)
