@@ -32,25 +32,53 @@ def _is_abbreviation(text: str, end: int) -> bool:
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
+_LIST_ITEM = re.compile(r"\s*(?:[•·‣▪*+–-]|\d{1,2}[.)])\s")
+_WRAPPED_LINE = 50  # a line this long without end punctuation was wrapped (PDF, e-mail), not a heading
+
+
+def _continues(line: str, following: str) -> bool:
+    """True when the line break between ``line`` and ``following`` is inside a sentence.
+
+    PDF and wrapped text break lines mid-sentence; headings and list items are lines of
+    their own. So a break joins when the line does not end a sentence and either the next
+    line starts in lower case or the line is as long as wrapped text is."""
+    line, following = line.rstrip(), following.lstrip()
+    if not line or not following or _LIST_ITEM.match(following) or re.search(r"[.!?…:;]['\"”’»)\]]*$", line):
+        return False
+    return following[0].islower() or len(line.strip()) >= _WRAPPED_LINE
+
+
+def _runs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of the runs of lines that belong together (see ``_continues``)."""
+    lines = [(start + m.start(), start + m.end()) for m in re.finditer(r"[^\n]+", text[start:end])]
+    i = 0
+    while i < len(lines):
+        j = i
+        while j + 1 < len(lines) and lines[j + 1][0] == lines[j][1] + 1 and _continues(
+                text[lines[j][0]:lines[j][1]], text[lines[j + 1][0]:lines[j + 1][1]]):
+            j += 1
+        yield lines[i][0], lines[j][1]
+        i = j + 1
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences in ``text[start:end]``, whitespace trimmed.
 
-    Line breaks separate sentences too (headings, list items), so a heading is never glued
-    to the first sentence under it.
+    Blank lines, headings and list items separate sentences; a sentence that runs across a
+    line break (PDF and HTML text) stays one sentence, so a quote never starts mid-sentence.
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        line_start = start + line.start()
-        line_text = line.group()
+    for run_start, run_end in _runs(text, start, end):
+        run = text[run_start:run_end]
         cut = 0
-        for match in _END.finditer(line_text):
+        for match in _END.finditer(run):
             stop = match.end()
-            if line_text[match.start()] == "." and _is_abbreviation(line_text, match.start() + 1):
+            if run[match.start()] == "." and _is_abbreviation(run, match.start() + 1):
                 continue
-            spans.append((line_start + cut, line_start + stop))
+            spans.append((run_start + cut, run_start + stop))
             cut = stop
-        spans.append((line_start + cut, line_start + len(line_text)))
+        spans.append((run_start + cut, run_start + len(run)))
     trimmed = []
     for s, e in spans:
         while s < e and (text[s].isspace() or text[s] in "•·‣▪*-–"):  # list bullets are not quoted

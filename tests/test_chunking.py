@@ -38,3 +38,16 @@ def test_chunks_stay_inside_sections_and_carry_title_and_page():
     assert [(c.page, c.section) for c in chunks] == [(1, "Intro"), (2, "")]
     assert chunks[1].text == "Second page text is here."
     assert chunks[0].language == "de"
+
+
+def test_sentence_wrapped_across_lines_is_one_sentence():
+    # As PDF text comes out: lines broken mid-sentence, a heading and a list of their own.
+    text = ("Interviews\nThe child should be interviewed as\nsoon as possible after the disclosure, by a trained\n"
+            "interviewer in a child-friendly room where the interview is recorded for the court.\n"
+            "Next steps\n- Report to social services.\n- Tell the child what happens next.")
+    spans = [text[s:e] for s, e in split_sentences(text)]
+    assert spans[0] == "Interviews"
+    assert spans[1].startswith("The child should") and spans[1].endswith("recorded for the court.")
+    assert "\n" in spans[1]  # still the exact text of the document
+    assert spans[2:] == ["Next steps", "Report to social services.", "Tell the child what happens next."]
+    assert not any(s.startswith("soon") for s in spans)
