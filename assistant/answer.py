@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import re
 
+from .calibration import CALIBRATION, Calibration
 from .config import Settings
 from .i18n import Translator, format_number, language_name
+from .question import asks_for, carries
 from .retrieval import Retrieval, ScoredSentence, names_and_numbers, word_set
 from .types import Answer, Citation, Quote, SafeguardingNotice
 
 _MIN_SENTENCE_CHARS = 25
-_QUOTE_MARGIN = 0.06  # a quote must be nearly as relevant as the best one
-_REDUNDANT = 0.92  # cosine above which two sentences say the same thing (e.g. in two notes)
-_LANGUAGE_BONUS = 0.012  # prefer the user's language when passages are about equally relevant
-_OTHER_LANGUAGE_PENALTY = 0.015  # then English; a third language only when clearly better
-_TERM_BONUS = 0.02  # per name/number of the question found in the sentence
 
 
 def _is_quotable(sentence: ScoredSentence) -> bool:
@@ -35,19 +32,25 @@ def _terms(question: str) -> set[str]:
     return {t for t in word_set(names_and_numbers(question)) if len(t) > 1}
 
 
-def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: str) -> list[Quote]:
+def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: str,
+                  calibration: Calibration = CALIBRATION) -> list[Quote]:
     """The 1–``max_quotes`` best sentences, at most ``max_quotes_per_doc`` per document,
-    grouped by document (best document first) and in source order within a document."""
+    grouped by document and in source order within a document. Documents in the asker's
+    language come first, then the best document first."""
+    c = calibration
     terms = _terms(retrieval.query)
+    wanted = asks_for(retrieval.query)
     rank_of = {h.chunk.chunk_id: i for i, h in enumerate(retrieval.hits)}
 
     def score(s: ScoredSentence) -> float:
         if s.chunk.language == user_language:
-            bonus = _LANGUAGE_BONUS
+            bonus = c.language_bonus
         else:
-            bonus = 0.0 if s.chunk.language == "en" else -_OTHER_LANGUAGE_PENALTY
-        bonus += _TERM_BONUS * len(terms & word_set(s.text))
-        return s.similarity + bonus - 0.005 * rank_of.get(s.chunk.chunk_id, 10)
+            bonus = 0.0 if s.chunk.language == "en" else -c.other_language_penalty
+        bonus += c.term_bonus * len(terms & word_set(s.text))
+        if carries(wanted, s.text):
+            bonus += c.type_bonus
+        return s.similarity + bonus - c.rank_penalty * rank_of.get(s.chunk.chunk_id, 10)
 
     seen: set[tuple[str, int]] = set()
     candidates = []
@@ -61,15 +64,16 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
     chosen: list[ScoredSentence] = []
     per_doc: dict[str, int] = {}
     for s in candidates:
-        if len(chosen) >= settings.max_quotes or score(s) < best - _QUOTE_MARGIN:
+        if len(chosen) >= settings.max_quotes or score(s) < best - c.quote_margin:
             break
         if per_doc.get(s.doc_id, 0) >= settings.max_quotes_per_doc:
             continue
-        if any(float(s.vector @ c.vector) > _REDUNDANT for c in chosen if s.vector.size and c.vector.size):
+        if any(float(s.vector @ o.vector) > c.redundant for o in chosen if s.vector.size and o.vector.size):
             continue
         per_doc[s.doc_id] = per_doc.get(s.doc_id, 0) + 1
         chosen.append(s)
-    doc_order = list(dict.fromkeys(s.doc_id for s in chosen))
+    # A Latvian question gets the Latvian sentence first when one is good enough to quote.
+    doc_order = list(dict.fromkeys(s.doc_id for s in sorted(chosen, key=lambda s: s.chunk.language != user_language)))
     chosen.sort(key=lambda s: (doc_order.index(s.doc_id), s.start))
     return [
         Quote(text=s.text, doc_id=s.doc_id, chunk_id=s.chunk.chunk_id, start=s.start, end=s.end,
@@ -124,12 +128,15 @@ def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "", h
 
 def compose_answer(question: str, retrieval: Retrieval, settings: Settings, tr: Translator, *,
                    detected_language: str | None, notice: SafeguardingNotice | None,
-                   notice_md: str = "", help_line: str = "") -> Answer:
-    """Quote when the corpus is relevant enough; otherwise abstain (a notice is shown either way).
+                   notice_md: str = "", help_line: str = "", answerable: bool | None = None) -> Answer:
+    """Quote when the corpus answers; otherwise abstain (a notice is shown either way).
 
-    ``notice_md`` is the rendered notice (when there is one), ``help_line`` the line that ends
-    every abstention without a notice."""
-    abstained = retrieval.relevance < settings.min_relevance
+    ``answerable`` is the scope's decision (``scope.Scope``); without one, relevance below
+    ``min_relevance`` abstains. ``notice_md`` is the rendered notice (when there is one),
+    ``help_line`` the line that ends every abstention without a notice."""
+    if answerable is None:
+        answerable = retrieval.relevance >= settings.min_relevance
+    abstained = not answerable
     quotes = [] if abstained else choose_quotes(retrieval, settings, user_language=tr.locale)
     return Answer(
         question=question, locale=tr.locale, detected_language=detected_language, quotes=tuple(quotes),

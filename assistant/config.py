@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
 
+from .calibration import CALIBRATION
 from .errors import ConfigError
 
 LOCALES = ("en", "da", "de", "et", "fi", "is", "lv", "lt", "nb", "pl", "sv", "uk")
@@ -57,7 +58,7 @@ class Settings:
     retrieval: str = "hybrid"
     max_quotes: int = 4
     max_quotes_per_doc: int = 2
-    min_relevance: float = 0.833
+    min_relevance: float = CALIBRATION.min_relevance
     host: str = "127.0.0.1"
     port: int = 7860
     default_locale: str = "en"
@@ -137,7 +138,7 @@ ENV_HELP: dict[str, str] = {
     "retrieval": "`hybrid` (dense + BM25), `dense` or `bm25`.",
     "max_quotes": "Most quotes in one answer.",
     "max_quotes_per_doc": "Most quotes from one document in one answer.",
-    "min_relevance": "Relevance below which the assistant says the documents do not answer (calibrated on the evaluation sets).",
+    "min_relevance": "Relevance below which the assistant always says the documents do not answer; above it, the scope read-out decides (see `assistant/calibration.py`).",
     "host": "Address the web chat listens on.",
     "port": "Port of the web chat.",
     "default_locale": "Interface language when the browser asks for none we have.",

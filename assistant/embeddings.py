@@ -10,8 +10,10 @@ Two real backends behind one protocol:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -150,3 +152,29 @@ def build_embedder(settings: Settings) -> Embedder:
             choice[3:].strip(), query_prompt=settings.st_query_prompt, passage_prompt=settings.st_passage_prompt
         )
     raise ConfigError(f"ASSISTANT_EMBEDDER={choice!r}: use `e5`, `minilm` or `st:<model id or local path>`.")
+
+
+def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Path | None, prefix: str) -> np.ndarray:
+    """``embedder.embed_queries(texts)``, cached in ``cache_dir/<prefix>-<key>.npy``: an example
+    bank is embedded once per model and text, then read from the file. A damaged cache is
+    rebuilt; an earlier bank's or model's cache with the same prefix is removed."""
+    key = hashlib.sha256("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
+    cache = cache_dir / f"{prefix}-{key}.npy" if cache_dir else None
+    if cache is not None and cache.exists():
+        try:
+            vectors = np.load(cache)
+            if vectors.shape == (len(texts), embedder.dimension):
+                return vectors
+        except (OSError, ValueError):
+            pass
+    vectors = embedder.embed_queries(list(texts)) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_suffix(".tmp.npy")
+        np.save(partial, vectors)
+        partial.replace(cache)  # never a half-written cache
+        for old in cache_dir.glob(f"{prefix}-*.npy"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    return vectors
+

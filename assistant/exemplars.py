@@ -22,7 +22,6 @@ whole bank on the first start, then a file read).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .embeddings import cached_query_vectors
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -112,26 +112,9 @@ class ExemplarBank:
     def build(cls, path: Path, embedder, cache_dir: Path | None) -> "ExemplarBank":  # noqa: ANN001 - Embedder
         """Load the bank and embed it with ``embedder`` (as queries: they are messages), cached."""
         exemplars = load_exemplars(path)
-        key = hashlib.sha256("\n".join([embedder.name, *(e.text for e in exemplars)]).encode()).hexdigest()[:16]
-        cache = cache_dir / f"exemplars-{key}.npy" if cache_dir else None
-        if cache is not None and cache.exists():
-            try:
-                vectors = np.load(cache)
-                if vectors.shape == (len(exemplars), embedder.dimension):
-                    return cls(exemplars, vectors)
-            except (OSError, ValueError):
-                pass  # a damaged cache is rebuilt below
-        log.info("embedding %d safeguarding exemplars (once per model)", len(exemplars))
-        vectors = embedder.embed_queries([e.text for e in exemplars])
-        if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_suffix(".tmp.npy")
-            np.save(partial, vectors)
-            partial.replace(cache)  # never a half-written cache
-            for old in cache_dir.glob("exemplars-*.npy"):  # an earlier bank's or model's vectors
-                if old != cache:
-                    old.unlink(missing_ok=True)
-        return cls(exemplars, vectors)
+        if not cache_dir or not any(cache_dir.glob("exemplars-*.npy")):
+            log.info("embedding %d safeguarding exemplars (once per model)", len(exemplars))
+        return cls(exemplars, cached_query_vectors([e.text for e in exemplars], embedder, cache_dir, "exemplars"))
 
     def judge(self, vector: np.ndarray) -> Verdict:
         """Danger score of a message from its (unit) query vector."""

@@ -75,10 +75,15 @@ def sentence_records(chunks: Sequence[Chunk], text_of: dict[str, str]) -> dict[s
     return records
 
 
+def corpus_documents(root: Path) -> dict[str, Document]:
+    """doc id → every readable document of the corpus."""
+    documents, _, _ = load_corpus(root)
+    return {d.doc_id: d for d in documents}
+
+
 def corpus_texts(root: Path) -> dict[str, str]:
     """doc id → text of every readable document (what quote offsets and expected passages refer to)."""
-    documents, _, _ = load_corpus(root)
-    return {d.doc_id: d.text for d in documents}
+    return {doc_id: d.text for doc_id, d in corpus_documents(root).items()}
 
 
 @contextmanager

@@ -20,6 +20,7 @@ COLUMNS = (
     ("abstention_precision", "abst. P"), ("abstention_recall", "abst. R"),
     ("false_abstention_rate", "false abst."), ("danger_recall", "danger R"),
     ("danger_false_alarm_rate", "false alarms"), ("answer_language", "language"),
+    ("first_quote_own_language", "own lang. first"),
     ("latency_p50", "p50 s"), ("latency_p95", "p95 s"),
 )
 OUTCOMES = ("answered", "abstained", "notice")

@@ -6,7 +6,7 @@ throughout. For questions not in English, BM25 sees only the names and numbers o
 question (Barnahus, UNCRC, 116 111, 1979): ordinary words match only notes in the question's
 own language, which outweighed better cross-lingual passages when all words were used.
 Dense scores are also corrected for the model's preference for the question's own language
-(see LANG_ALPHA).
+(see ``Calibration.lang_alpha``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .chunking import chunk_sentences
+from .calibration import CALIBRATION, Calibration
 from .config import Settings
 from .embeddings import Embedder
 from .ingestion import sentence_id
@@ -25,15 +26,7 @@ from .store import ChunkStore
 from .types import Chunk, Hit
 
 RRF_K = 60
-# e5 scores any passage in the question's own language higher; subtracting half of each
-# language's mean similarity to the question lets an English note with the answer outrank a
-# same-language note without it (evaluation: R@5 0.881 -> 0.889, MRR 0.761 -> 0.774; 0.3 and 0.7 worse).
-LANG_ALPHA = 0.5
-LEXICAL_FLOOR = 3.0  # BM25 scores below this come from common words only
-LEXICAL_WEIGHT = 0.25  # BM25's share of the fused rank: it finds names and numbers, dense ranks meaning
 _CANDIDATES = 24
-_MMR_LAMBDA = 0.9  # relevance first; overlap only separates near-equals (0.75 and a per-document penalty measured worse)
-CONTEXT_WEIGHT = 0.6  # an earlier question counts, but less than the new one
 _NAME_OR_NUMBER = re.compile(r"\b(?:\w*\d[\w/.-]*|[A-ZÄÖÅÆØÜŁŚŻŹĆŃÓĘĄ][\w-]{2,}|[A-Z]{2,})\b")
 
 
@@ -76,8 +69,10 @@ def word_set(text: str) -> set[str]:
 
 
 class Retriever:
-    def __init__(self, settings: Settings, store: ChunkStore, lexical: LexicalIndex, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, store: ChunkStore, lexical: LexicalIndex, embedder: Embedder,
+                 calibration: Calibration = CALIBRATION) -> None:
         self.settings = settings
+        self.calibration = calibration
         self.store = store
         self.lexical = lexical
         self.embedder = embedder
@@ -94,14 +89,14 @@ class Retriever:
         if mode != "bm25":
             if vector is None:
                 vector = self.embedder.embed_queries([query])[0]
-            qv = vector if not context else _unit(vector + CONTEXT_WEIGHT * self.embedder.embed_queries([context])[0])
+            qv = vector if not context else _unit(vector + self.calibration.context_weight * self.embedder.embed_queries([context])[0])
 
         dense_hits, offset = self._dense_candidates(qv) if qv is not None else ([], {})
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
         if mode == "hybrid":  # weak lexical matches (common words only) are noise next to the dense ranking
-            lexical_hits = [(cid, score) for cid, score in lexical_hits if score >= LEXICAL_FLOOR]
+            lexical_hits = [(cid, score) for cid, score in lexical_hits if score >= self.calibration.lexical_floor]
 
         chunks = {h.chunk.chunk_id: h.chunk for h in dense_hits}
         missing = [cid for cid, _ in lexical_hits if cid not in chunks]
@@ -126,9 +121,9 @@ class Retriever:
         for rank, cid in enumerate(sorted(dense_score, key=dense_score.get, reverse=True)):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, (cid, _) in enumerate(lexical_hits):
-            fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+            fused[cid] = fused.get(cid, 0.0) + self.calibration.lexical_weight / (RRF_K + rank + 1)
 
-        ranked = self._mmr(sorted(fused, key=fused.get, reverse=True), chunks, fused, k)
+        ranked = self._mmr(sorted(fused, key=fused.get, reverse=True), chunks, fused, k, self.calibration.mmr_lambda)
         hits = [Hit(chunk=chunks[cid], score=fused[cid], dense=dense_score.get(cid), lexical=lexical_score.get(cid))
                 for cid in ranked]
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
@@ -148,7 +143,7 @@ class Retriever:
         by_language: dict[str, list[float]] = {}
         for h in everything:
             by_language.setdefault(h.chunk.language, []).append(float(h.dense))
-        offset = {lang: LANG_ALPHA * (float(np.mean(v)) - overall) for lang, v in by_language.items()}
+        offset = {lang: self.calibration.lang_alpha * (float(np.mean(v)) - overall) for lang, v in by_language.items()}
         ranked = sorted(everything, key=lambda h: float(h.dense) - offset[h.chunk.language], reverse=True)
         return ranked[:_CANDIDATES], offset
 
@@ -172,7 +167,7 @@ class Retriever:
         return out
 
     @staticmethod
-    def _mmr(order: list[str], chunks: dict[str, Chunk], score: dict[str, float], k: int) -> list[str]:
+    def _mmr(order: list[str], chunks: dict[str, Chunk], score: dict[str, float], k: int, mmr_lambda: float) -> list[str]:
         """Maximal marginal relevance with word overlap as similarity: no near-duplicate passages."""
         if not order:
             return []
@@ -187,7 +182,7 @@ class Retriever:
                 overlap = max((len(tokens[cid] & tokens[c]) / max(1, len(tokens[cid] | tokens[c])) for c in chosen), default=0.0)
                 if overlap > 0.8:  # a near-copy of a passage already chosen
                     continue
-                value = _MMR_LAMBDA * score[cid] / top - (1 - _MMR_LAMBDA) * overlap
+                value = mmr_lambda * score[cid] / top - (1 - mmr_lambda) * overlap
                 if value > best_value:
                     best, best_value = cid, value
             if best is None:

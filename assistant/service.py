@@ -15,17 +15,19 @@ from typing import Sequence
 import numpy as np
 
 from .answer import compose_answer
+from .calibration import CALIBRATION
 from .config import LOCALES, Settings
 from .embeddings import Embedder, build_embedder
 from .errors import InputError
 from .i18n import N_, Catalogues, LanguageDetector, country_for_locale
-from .ingestion import IngestReport, corpus_texts, ingest
+from .ingestion import IngestReport, corpus_documents, ingest
 from .lexical import LexicalIndex
 from .privacy import log_message
 from .retrieval import Retrieval, Retriever
 from .safeguarding import Detection, Safeguarding, render_notice
+from .scope import Scope
 from .store import ChunkStore
-from .types import Answer, Hit, Turn
+from .types import Answer, Document, Hit, Turn
 
 log = logging.getLogger(__name__)
 _FOLLOW_UP_WORDS = 12  # a question this short after an earlier turn may lean on it ("And in Sweden?")
@@ -59,7 +61,7 @@ class Assistant:
         self.lexical = LexicalIndex(self.settings.data_dir / "bm25" / self.settings.collection)
         self.retriever = Retriever(self.settings, self.store, self.lexical, self.embedder)
         self._lexical_ready = False
-        self._texts: dict[str, str] = {}
+        self._documents: dict[str, Document] = {}
 
     @cached_property
     def catalogues(self) -> Catalogues:
@@ -71,6 +73,14 @@ class Assistant:
         return Safeguarding.load(embedder=self.embedder, cache_dir=self.settings.data_dir / "safeguarding")
 
     @cached_property
+    def scope(self) -> Scope:
+        # The deployment's examples of questions its corpus does not answer, embedded once; the
+        # read-out was fitted on one embedder's scale, so another embedder gets the floor alone.
+        if self.settings.embedder != CALIBRATION.scope_embedder:
+            return Scope(None)
+        return Scope.load(self.settings.corpus_dir, self.embedder, self.settings.data_dir / "scope")
+
+    @cached_property
     def detector(self) -> LanguageDetector:
         return LanguageDetector(LOCALES)
 
@@ -78,7 +88,7 @@ class Assistant:
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:
         report = ingest(self.settings, self.store, self.lexical, paths=paths, rebuild=rebuild, progress=progress)
         self._lexical_ready = True
-        self._texts.clear()
+        self._documents.clear()
         return report
 
     def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
@@ -88,6 +98,7 @@ class Assistant:
         if report is None:
             self._ensure_lexical()
         _ = self.safeguarding.bank  # embedded once per model, then read from the cache
+        _ = self.scope
         return report
 
     def _ensure_lexical(self) -> None:
@@ -97,11 +108,14 @@ class Assistant:
             log.info("rebuilt the BM25 index from the store (it was missing or out of step)")
         self._lexical_ready = True
 
+    def document(self, doc_id: str) -> Document:
+        """A corpus document as loaded (its text is what quotes' offsets refer to)."""
+        if not self._documents:
+            self._documents = corpus_documents(self.settings.corpus_dir)
+        return self._documents[doc_id]
+
     def document_text(self, doc_id: str) -> str:
-        """The loaded text of a corpus document (what quotes' offsets refer to)."""
-        if not self._texts:
-            self._texts = corpus_texts(self.settings.corpus_dir)
-        return self._texts[doc_id]
+        return self.document(doc_id).text
 
     # -- questions -----------------------------------------------------------------------
     def detect_language(self, text: str, *, fallback: str) -> str:
@@ -154,9 +168,11 @@ class Assistant:
         if notice is not None:
             log.info("safety notice shown (harm: %s)", notice.harm or "unknown")  # never the text
         retrieval = self._retrieve(question, language, history, None, vector)
+        dense = self.settings.retrieval != "bm25"  # BM25 alone scores on another scale: the floor only
+        answerable = self.scope.answers(retrieval, vector if dense else None, self.settings.min_relevance)
         return compose_answer(question, retrieval, self.settings, tr, detected_language=language, notice=notice,
                               notice_md=render_notice(notice, tr) if notice else "",
-                              help_line=self.safeguarding.help_line(country, tr))
+                              help_line=self.safeguarding.help_line(country, tr), answerable=answerable)
 
 
 def build_assistant(settings: Settings) -> Assistant:

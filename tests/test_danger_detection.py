@@ -15,8 +15,12 @@ from assistant.evaluate import DEFAULT_SETS_DIR, default_sets, load_question_set
 from assistant.exemplars import BANK_FILE, HARMS, ExemplarBank, load_exemplars
 from assistant.errors import ConfigError
 from assistant.safeguarding import DATA_DIR, fold
+from assistant.scope import EXAMPLES_FILE, load_examples
 
 from test_safeguarding import DANGER, SAFE  # tests/ is on sys.path (pytest rootdir)
+
+SCOPE_EXAMPLES = Path(__file__).resolve().parents[1] / "corpus" / EXAMPLES_FILE
+
 
 def _all_sets():
     return load_question_sets(default_sets())
@@ -55,26 +59,29 @@ def test_test_splits_are_big_enough_and_cover_every_harm() -> None:
 
 def test_no_test_question_is_a_dev_question_an_exemplar_or_a_rule_test() -> None:
     """Any set's test questions against every dev question; the safeguarding test messages
-    also against the exemplar bank and the rule tests (all after folding)."""
+    also against the exemplar bank and the rule tests, the out-of-scope ones against the
+    scope's examples (all after folding)."""
     questions = _all_sets()
     seen = {fold(q.question): q.id for q in questions if q.split == "dev"}
     bank = {fold(e.text): f"{BANK_FILE} ({e.language})" for e in load_exemplars(DATA_DIR / BANK_FILE)}
     bank.update({fold(t): "tests/test_safeguarding.py" for texts in (*DANGER.values(), *SAFE.values()) for t in texts})
+    examples = {fold(t): SCOPE_EXAMPLES.name for t in load_examples(SCOPE_EXAMPLES)}
     leaked = {}
     for q in questions:
         key = fold(q.question)
-        if q.split == "test" and (key in seen or (q.kind in ("danger", "safe") and key in bank)):
-            leaked[q.id] = seen.get(key) or bank[key]
+        if q.split == "test" and (key in seen or (q.kind in ("danger", "safe") and key in bank)
+                                  or (q.kind == "out_of_scope" and key in examples)):
+            leaked[q.id] = seen.get(key) or bank.get(key) or examples[key]
     assert leaked == {}
 
 
 def test_no_test_message_is_a_near_copy_of_a_dev_message_or_an_exemplar(shipped_assistant, embedded) -> None:
-    # For the safeguarding splits (questions on one topic, such as in-scope ones, are often
+    # For the safeguarding and out-of-scope splits (in-scope questions on one topic are often
     # closer than this without being copies).
     questions, vectors = embedded
-    test = np.array([q.split == "test" and q.kind in ("danger", "safe") for q in questions])
+    test = np.array([q.split == "test" and q.kind in ("danger", "safe", "out_of_scope") for q in questions])
     dev = np.array([q.split == "dev" for q in questions])
-    seen = np.vstack([vectors[dev], shipped_assistant.safeguarding.bank.vectors])
+    seen = np.vstack([vectors[dev], shipped_assistant.safeguarding.bank.vectors, shipped_assistant.scope.vectors])
     closest = (vectors[test] @ seen.T).max(axis=1)
     assert [q.id for q, c in zip([q for q, t in zip(questions, test) if t], closest) if c > NEAR_COPY] == []
 
