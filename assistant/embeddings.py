@@ -11,6 +11,7 @@ Two real backends behind one protocol:
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from pathlib import Path
@@ -20,6 +21,8 @@ import numpy as np
 
 from .config import Settings
 from .errors import ConfigError, EmbedderError
+
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -154,6 +157,11 @@ def build_embedder(settings: Settings) -> Embedder:
     raise ConfigError(f"ASSISTANT_EMBEDDER={choice!r}: use `e5`, `minilm` or `st:<model id or local path>`.")
 
 
+def top_mean(values: np.ndarray, k: int) -> float:
+    """Mean of the ``k`` largest values (k-nearest similarity to an example bank)."""
+    return float(np.mean(np.partition(values, len(values) - k)[-k:]))
+
+
 def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Path | None, prefix: str) -> np.ndarray:
     """``embedder.embed_queries(texts)``, cached in ``cache_dir/<prefix>-<key>.npy``: an example
     bank is embedded once per model and text, then read from the file. A damaged cache is
@@ -167,6 +175,8 @@ def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Pa
                 return vectors
         except (OSError, ValueError):
             pass
+    if texts:
+        log.info("embedding %d %s (once per model and text)", len(texts), prefix)
     vectors = embedder.embed_queries(list(texts)) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)

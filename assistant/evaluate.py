@@ -231,7 +231,8 @@ def _relevance(q: Question, hits: Sequence[Any]) -> list[bool]:
     return flags
 
 
-def _document_language(assistant: Any, doc_id: str) -> str | None:
+def document_language(assistant: Any, doc_id: str) -> str | None:
+    """The language of a corpus document (None when the corpus has no such document)."""
     try:
         return assistant.document(doc_id).language
     except KeyError:
@@ -295,7 +296,7 @@ def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
     scores["language_ok"] = 1.0 if answer.locale == q.language else 0.0
     # Where an expected document is in the asker's language, the first quote should be too.
     if q.kind == "in_scope" and answer.quotes and any(
-            _document_language(assistant, d) == q.language for d in q.expected_docs):
+            document_language(assistant, d) == q.language for d in q.expected_docs):
         scores["first_quote_own_language"] = 1.0 if answer.quotes[0].language == q.language else 0.0
     scores["outcome_ok"] = 1.0 if outcome_is_expected(q.kind, outcome) else 0.0
     record.update(

@@ -23,16 +23,13 @@ whole bank on the first start, then a file read).
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .embeddings import cached_query_vectors
+from .embeddings import cached_query_vectors, top_mean
 from .errors import ConfigError
-
-log = logging.getLogger(__name__)
 
 BANK_FILE = "safeguarding-exemplars.jsonl"
 HARMS = (
@@ -112,8 +109,6 @@ class ExemplarBank:
     def build(cls, path: Path, embedder, cache_dir: Path | None) -> "ExemplarBank":  # noqa: ANN001 - Embedder
         """Load the bank and embed it with ``embedder`` (as queries: they are messages), cached."""
         exemplars = load_exemplars(path)
-        if not cache_dir or not any(cache_dir.glob("exemplars-*.npy")):
-            log.info("embedding %d safeguarding exemplars (once per model)", len(exemplars))
         return cls(exemplars, cached_query_vectors([e.text for e in exemplars], embedder, cache_dir, "exemplars"))
 
     def judge(self, vector: np.ndarray) -> Verdict:
@@ -124,16 +119,12 @@ class ExemplarBank:
         d = self._danger @ vector
         k = min(NEIGHBOURS, len(d), len(self._safe))
         top = np.argpartition(-d, k - 1)[:k]
-        margin = float(np.mean(d[top])) - _top_mean(self._safe @ vector, k)
+        margin = float(np.mean(d[top])) - top_mean(self._safe @ vector, k)
         linear = float(self._weights[:-1] @ vector + self._weights[-1])
         nearest = self._danger_items[int(top[np.argmax(d[top])])]
         harms = [self._danger_items[int(i)].harm for i in top]
         harm = max(set(harms), key=lambda h: (harms.count(h), h == nearest.harm))
         return Verdict(score=linear + KNN_WEIGHT * margin, harm=harm, language=nearest.language)
-
-
-def _top_mean(values: np.ndarray, k: int) -> float:
-    return float(np.mean(np.partition(values, len(values) - k)[-k:]))
 
 
 def _ridge(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -13,18 +13,15 @@ A logistic read-out of the three, fitted on the dev split by ``evaluation/tune.p
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .calibration import CALIBRATION, Calibration
-from .embeddings import Embedder, cached_query_vectors
+from .embeddings import Embedder, cached_query_vectors, top_mean
 from .errors import ConfigError
 from .retrieval import Retrieval
-
-log = logging.getLogger(__name__)
 
 EXAMPLES_FILE = "out-of-scope-examples.jsonl"
 NEIGHBOURS = 5
@@ -71,8 +68,7 @@ class Scope:
         nearness = 0.0
         if self.vectors is not None and vector is not None:
             near = self.vectors @ np.asarray(vector, dtype=np.float32)
-            k = min(NEIGHBOURS, len(near))
-            nearness = float(np.mean(np.partition(near, len(near) - k)[-k:]))
+            nearness = top_mean(near, min(NEIGHBOURS, len(near)))
         return ScopeFeatures(relevance=retrieval.relevance, spread=spread, nearness=nearness)
 
     def score(self, features: ScopeFeatures) -> float:

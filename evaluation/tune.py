@@ -25,9 +25,8 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer import choose_quotes  # noqa: E402
 from assistant.calibration import CALIBRATION  # noqa: E402
 from assistant.config import Settings, apply_offline_env  # noqa: E402
-from assistant.evaluate import default_sets, load_question_sets  # noqa: E402
+from assistant.evaluate import default_sets, document_language, load_question_sets  # noqa: E402
 from assistant.metrics import contains_passage, fact_hit_rate, mean  # noqa: E402
-from assistant.ingestion import corpus_texts  # noqa: E402
 from assistant.service import build_assistant  # noqa: E402
 
 GRID = {
@@ -108,15 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     assistant = build_assistant(settings)
     assistant.ensure_index(progress=True)
 
-    texts = corpus_texts(settings.corpus_dir)
-    rows = []  # (question, language, retrieval, holds_in_own_language)
+    rows = []  # (question, detected language, retrieval, expected document in its language, scope features)
     for q in questions:
         language = assistant.detect_language(q.question, fallback=q.language)
         vector = assistant.embedder.embed_queries([q.question])[0]
         retrieval = assistant._retrieve(q.question, language, (), None, vector)
-        own = q.expected_passage and any(
-            doc.endswith(f".{language}.md") and contains_passage(texts.get(doc, ""), q.expected_passage)
-            for doc in q.expected_docs)
+        # As `evaluate` counts it: an expected document is in the asker's language.
+        own = any(document_language(assistant, doc) == q.language for doc in q.expected_docs)
         rows.append((q, language, retrieval, bool(own), assistant.scope.features(retrieval, vector)))
     in_scope = [r for r in rows if r[0].kind == "in_scope"]
     print(f"dev questions: {len(in_scope)} in scope, {len(rows) - len(in_scope)} out of scope", file=sys.stderr)
@@ -133,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             if q.expected_passage:
                 passages.append(1.0 if contains_passage(quoted, q.expected_passage) else 0.0)
             if own and quotes:
-                first_own.append(1.0 if quotes[0].language == language else 0.0)
+                first_own.append(1.0 if quotes[0].language == q.language else 0.0)
             n_quotes.append(len(quotes))
         return {"facts": mean(facts), "passage": mean(passages), "first_own": mean(first_own), "quotes": mean(n_quotes)}
 
