@@ -15,13 +15,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
+# Stamps inside the venv: pip runs again only when pyproject.toml (or the venv) is newer,
+# not on every `make serve`. `make clean` removes them with the venv.
+INSTALLED      := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
+
+install: $(INSTALLED)
+
+install-test: $(INSTALLED_TEST)
+
 # CPU torch first, from local disk: an unpinned torch would pull a multi-GB CUDA build.
-install: $(BIN)/python
+$(INSTALLED): pyproject.toml $(BIN)/python
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e .
+	touch $@
 
-install-test: install
+$(INSTALLED_TEST): $(INSTALLED) pyproject.toml
 	$(PIP) install -q -e '.[test]'
+	touch $@
 
 # Debian's Chromium for the browser tests; never `playwright install` (it downloads a browser).
 browser:

@@ -3,13 +3,15 @@
 Each row holds the question, the ids of the quotes the answer gave, the interface locale,
 the rating, the comment and the day it was given; nothing else about the person (no IP,
 no session, no user agent, no time of day). ``export_csv`` hands the rows to the
-evaluation team.
+evaluation team. A corrupt database file is moved aside (never deleted) and a fresh one started.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import sqlite3
+import threading
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +23,14 @@ from .types import Quote
 
 __all__ = ["FeedbackStore", "RATINGS", "MAX_COMMENT_CHARS", "quote_id"]
 
+log = logging.getLogger(__name__)
+
 RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 2000
 MAX_QUESTION_CHARS = 20000  # far above any accepted message; only guards the table's size
 CSV_COLUMNS = ("id", "day", "locale", "rating", "question", "quote_ids", "comment")
+# Only these mean the file itself is bad; "database is locked" or "unable to open" must not move it.
+_CORRUPT_CODES = (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -48,17 +54,55 @@ class FeedbackStore:
     """Feedback rows in one SQLite file (``<data_dir>/feedback.sqlite3`` by convention).
 
     A connection is opened per call: Gradio runs handlers in worker threads and SQLite
-    connections must not cross threads.
+    connections must not cross threads. The file's health is checked once, on first use.
     """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self._checked = False
+        self._check_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._checked:  # cheap read first; the lock makes the check run once across threads
+            with self._check_lock:
+                if not self._checked:
+                    self._set_aside_if_corrupt()
+                    self._checked = True
         conn = sqlite3.connect(self.path, timeout=10)
         conn.execute(_SCHEMA)
         return conn
+
+    def _set_aside_if_corrupt(self) -> None:
+        """Move a corrupt file to ``<name>.corrupt-<UTC time>`` so a fresh one is created."""
+        if not self.path.exists():
+            return
+        try:
+            with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+                result = conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", None) not in _CORRUPT_CODES:
+                raise  # locked, unreadable, ...: the file may be fine, so leave it where it is
+            problem = str(exc)
+        else:
+            if result == [("ok",)]:
+                return
+            # quick_check names pages and indexes, never row contents, so it is safe to log.
+            problem = "quick_check: " + " ".join(" ".join(str(r[0]) for r in result).split())[:200]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():  # two failures in one second must not overwrite the first
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+            n += 1
+        # No -journal/-wal to carry along: the check's own connection has already dealt with them.
+        self.path.rename(aside)
+        # Only paths and SQLite's own message: no question or comment text reaches the log.
+        log.warning(
+            "Feedback database %s could not be read (%s). It was moved, unchanged, to %s and a new "
+            "empty database was started; nothing was deleted and nothing needs doing.",
+            self.path, problem, aside,
+        )
 
     def add(
         self,

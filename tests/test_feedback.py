@@ -1,10 +1,12 @@
-"""FeedbackStore: ratings reach SQLite with only what the issue allows, and export as CSV."""
+"""FeedbackStore: ratings reach SQLite with only what the issue allows, export as CSV, survive a corrupt file."""
 
 from __future__ import annotations
 
 import csv
 import io
 import sqlite3
+import threading
+import time
 
 import pytest
 
@@ -83,3 +85,85 @@ def test_quote_id_points_into_the_document_text():
         citation=Citation(title="Barnahus", source_url="https://example.org"),
     )
     assert quote_id(quote) == "guides/barnahus.md#12-20"
+
+
+def _set_aside(folder):
+    return sorted(folder.glob("feedback.sqlite3.corrupt-*"))
+
+
+def test_missing_folder_and_file_are_created(tmp_path):
+    path = tmp_path / "new" / "data" / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    assert store.rows() == []  # reading alone creates nothing
+    store.add("q", [], "en", "up")
+    assert path.is_file() and [r["question"] for r in store.rows()] == ["q"]
+    assert _set_aside(path.parent) == []
+
+
+def test_garbage_file_is_moved_aside_and_a_fresh_database_works(tmp_path, caplog):
+    path = tmp_path / "feedback.sqlite3"
+    garbage = b"this is not a database\n" * 100
+    path.write_bytes(garbage)
+
+    store = FeedbackStore(path)
+    with caplog.at_level("WARNING", logger="assistant.feedback"):
+        store.add("Czym jest Barnahus?", ["a.md#0-10"], "pl", "down", "Nie pomogło.")
+
+    (aside,) = _set_aside(tmp_path)
+    assert aside.read_bytes() == garbage  # moved, not lost or rewritten
+    assert aside.name.endswith("Z")  # a UTC timestamp
+    rows = store.rows()
+    assert [(r["question"], r["quote_ids"], r["rating"], r["comment"]) for r in rows] == [
+        ("Czym jest Barnahus?", ["a.md#0-10"], "down", "Nie pomogło.")
+    ]
+    (record,) = [r for r in caplog.records if r.name == "assistant.feedback"]
+    assert record.levelname == "WARNING"
+    message = record.getMessage()
+    assert str(path) in message and str(aside) in message
+    assert "file is not a database" in message and "nothing needs doing" in message
+
+
+def test_truncated_database_is_moved_aside_without_logging_its_contents(tmp_path, caplog):
+    path = tmp_path / "feedback.sqlite3"
+    old = FeedbackStore(path)
+    for i in range(200):
+        old.add(f"secret question {i} " + "x" * 200, [], "en", "up", "private comment")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+    store = FeedbackStore(path)
+    with caplog.at_level("WARNING", logger="assistant.feedback"):
+        assert store.rows() == []
+    assert len(_set_aside(tmp_path)) == 1
+    assert "malformed" in caplog.text
+    assert "secret question" not in caplog.text and "private comment" not in caplog.text
+    store.add("q", [], "en", "up")
+    assert [r["question"] for r in store.rows()] == ["q"]
+
+
+def test_healthy_database_is_kept(tmp_path, caplog):
+    path = tmp_path / "feedback.sqlite3"
+    FeedbackStore(path).add("q1", [], "en", "up")
+    with caplog.at_level("WARNING", logger="assistant.feedback"):
+        assert [r["question"] for r in FeedbackStore(path).rows()] == ["q1"]
+    assert _set_aside(tmp_path) == [] and caplog.records == []
+
+
+def test_health_check_runs_once_per_store_across_threads(tmp_path, monkeypatch):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    calls = []
+    check = store._set_aside_if_corrupt
+
+    def counting_check() -> None:
+        calls.append(1)
+        time.sleep(0.05)  # widen the window in which a second thread could slip in
+        check()
+
+    monkeypatch.setattr(store, "_set_aside_if_corrupt", counting_check)
+    threads = [threading.Thread(target=store.add, args=(f"q{i}", [], "en", "up")) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store.rows()  # later calls skip the check too
+    assert len(calls) == 1
+    assert len(store.rows()) == 8
