@@ -8,6 +8,7 @@ Every quote is ``document.text[start:end]`` of the sentence it came from.
 from __future__ import annotations
 
 import re
+import time
 
 from .calibration import CALIBRATION, Calibration
 from .config import Settings
@@ -128,18 +129,36 @@ def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "", h
 
 def compose_answer(question: str, retrieval: Retrieval, settings: Settings, tr: Translator, *,
                    detected_language: str | None, notice: SafeguardingNotice | None,
-                   notice_md: str = "", help_line: str = "", answerable: bool | None = None) -> Answer:
+                   notice_md: str = "", help_line: str = "", answerable: bool | None = None,
+                   timings: dict[str, float] | None = None) -> Answer:
     """Quote when the corpus answers; otherwise abstain (a notice is shown either way).
 
     ``answerable`` is the scope's decision (``scope.Scope``); without one, relevance below
     ``min_relevance`` abstains. ``notice_md`` is the rendered notice (when there is one),
-    ``help_line`` the line that ends every abstention without a notice."""
+    ``help_line`` the line that ends every abstention without a notice. ``timings`` (stage →
+    seconds) gets the sentence choice and the rendering added and travels on the Answer."""
+    timings = dict(timings or {})
+    started = time.perf_counter()
     if answerable is None:
         answerable = retrieval.relevance >= settings.min_relevance
     abstained = not answerable
     quotes = [] if abstained else choose_quotes(retrieval, settings, user_language=tr.locale)
+    chosen = time.perf_counter()
+    text = render_answer(quotes, tr, notice_md=notice_md, help_line=help_line)
+    timings.update(sentences=chosen - started, rendering=time.perf_counter() - chosen)
     return Answer(
         question=question, locale=tr.locale, detected_language=detected_language, quotes=tuple(quotes),
-        abstained=not quotes, text=render_answer(quotes, tr, notice_md=notice_md, help_line=help_line), notice=notice,
-        relevance=round(retrieval.relevance, 4), hits=tuple(retrieval.hits),
+        abstained=not quotes, text=text, notice=notice, relevance=round(retrieval.relevance, 4),
+        hits=tuple(retrieval.hits), timings=timings,
     )
+
+
+def unavailable_answer(question: str, tr: Translator, *, detected_language: str | None,
+                       notice: SafeguardingNotice | None, notice_md: str, help_line: str) -> Answer:
+    """The documents cannot be read just now: say so, and still show the notice or where help is."""
+    blocks = [notice_md] if notice_md else []
+    blocks.append(tr.gettext("The documents are unavailable for a moment, so I cannot quote them now. "
+                             "Please try again in a few minutes."))
+    blocks.append(help_line)
+    return Answer(question=question, locale=tr.locale, detected_language=detected_language, quotes=(),
+                  abstained=True, text="\n\n".join(b for b in blocks if b), notice=notice, unavailable=True)

@@ -61,6 +61,7 @@ class Settings:
     min_relevance: float = CALIBRATION.min_relevance
     host: str = "127.0.0.1"
     port: int = 7860
+    concurrency: int = 8
     default_locale: str = "en"
     country: str = ""
     max_message_chars: int = 2000
@@ -116,6 +117,8 @@ class Settings:
             raise bad("max_quotes", "max_quotes and max_quotes_per_doc must be between 1 and 10")
         if not 0 < self.port < 65536:
             raise bad("port", "must be between 1 and 65535")
+        if not 1 <= self.concurrency <= 64:
+            raise bad("concurrency", "must be between 1 and 64")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", "must start with http:// or https:// (e.g. http://127.0.0.1:8000)")
         if self.max_message_chars < 10:
@@ -141,6 +144,7 @@ ENV_HELP: dict[str, str] = {
     "min_relevance": "Relevance below which the assistant always says the documents do not answer; above it, the scope read-out decides (see `assistant/calibration.py`).",
     "host": "Address the web chat listens on.",
     "port": "Port of the web chat.",
+    "concurrency": "Questions the web chat answers at the same time (page and API together); more wait in Gradio's queue.",
     "default_locale": "Interface language when the browser asks for none we have.",
     "country": "ISO country code (e.g. `SE`) whose child helpline the safety notice shows; empty = from the interface language.",
     "max_message_chars": "Longest message accepted.",

@@ -15,10 +15,12 @@ import hashlib
 import logging
 import time
 from contextlib import contextmanager
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .census import Census, Tally, builder_version
 from .chunking import chunk_document, chunk_sentences
 from .config import Settings
 from .errors import IngestError, LoaderError
@@ -160,12 +162,38 @@ def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, path
         report.chunks_added, report.sentences_added = len(new_chunks), len(new_sentences)
         report.chunks_removed, report.sentences_removed = len(stale_chunks), len(stale_sentences)
 
-        all_chunks = store.all_chunks()
-        report.chunks = len(all_chunks)
-        lexical.ensure({c.chunk_id for c in all_chunks}, lambda: all_chunks, force=report.changed or rebuild)
+        census = store.read_census()
+        if report.changed or rebuild or census is None or census.builder != builder_version():
+            census = recount(store, lexical)
+        else:
+            lexical.follow(census.generation, lambda: store_chunks(store))
+        report.chunks = census.total
     report.seconds = time.perf_counter() - started
     log.info("ingest: %s", report.summary().splitlines()[0])
     return report
+
+
+def store_chunks(store: ChunkStore) -> Iterator[Chunk]:
+    """Every chunk in the store, read page by page."""
+    for page, _ in store.chunk_pages():
+        yield from page
+
+
+def recount(store: ChunkStore, lexical: LexicalIndex) -> Census:
+    """One paged read of every chunk: a new census written beside them, and the BM25 index
+    rebuilt under its generation (so other processes on the same store follow)."""
+    tally = Tally()
+
+    def chunks() -> Iterator[Chunk]:
+        for page, vectors in store.chunk_pages(vectors=True):
+            tally.add([c.language for c in page], vectors)
+            yield from page
+
+    generation = uuid.uuid4().hex
+    lexical.build(chunks(), generation)
+    census = tally.census(builder_version(), generation)
+    store.write_census(census)
+    return census
 
 
 def _doc_id(path: Path, root: Path) -> str:

@@ -12,12 +12,15 @@ import json
 import logging
 import re
 import shutil
+import uuid
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable
 
 import numpy as np
 
 from .types import Chunk
+
+log = logging.getLogger(__name__)
 
 _SNOWBALL = {"en": "english", "da": "danish", "de": "german", "et": "estonian", "fi": "finnish", "lt": "lithuanian",
              "nb": "norwegian", "pl": "polish", "sv": "swedish"}  # no Snowball stemmer for is, lv, uk
@@ -68,67 +71,76 @@ class Tokenizer:
 
 
 class LexicalIndex:
-    """A bm25s index over chunks; ``search`` returns (chunk_id, score) best first."""
+    """A bm25s index over chunks; ``search`` returns (chunk_id, score) best first.
+
+    It is labelled with the census generation of the index it was built from, so a process
+    can tell when another one has ingested (the census changed) and follow."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.tokenize = Tokenizer()
-        self._bm25 = None
-        self._ids: list[str] = []
+        self._state: tuple[list[str], object | None] = ([], None)  # swapped whole: searches run in threads
+        self.generation = ""
 
     @property
     def ids(self) -> list[str]:
-        return self._ids
+        return self._state[0]
 
-    def build(self, chunks: Sequence[Chunk]) -> None:
-        """(Re)build from chunks and persist; an empty corpus leaves an empty index."""
+    def build(self, chunks: Iterable[Chunk], generation: str) -> None:
+        """(Re)build from chunks (read once, in any order) and persist; an empty corpus leaves an empty index."""
         import bm25s
 
         quiet_bm25s()
-
-        chunks = sorted(chunks, key=lambda c: c.chunk_id)
-        self._ids = [c.chunk_id for c in chunks]
-        self._bm25 = None
-        if chunks:
+        tokens = {c.chunk_id: self.tokenize(c.text, c.language) or ["\x00"] for c in chunks}
+        ids = sorted(tokens)
+        bm25 = None
+        if ids:
             bm25 = bm25s.BM25()
-            bm25.index([self.tokenize(c.text, c.language) or ["\x00"] for c in chunks], show_progress=False)
-            self._bm25 = bm25
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
+            bm25.index([tokens[i] for i in ids], show_progress=False)
+        tmp = self.directory.with_name(f"{self.directory.name}.tmp-{uuid.uuid4().hex[:8]}")
         tmp.mkdir(parents=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps(self._ids))
-        shutil.rmtree(self.directory, ignore_errors=True)
-        tmp.rename(self.directory)  # swap in whole, so a crash never leaves half an index
+        if bm25 is not None:
+            bm25.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps(ids))
+        (tmp / "generation").write_text(generation)
+        old = self.directory.with_name(f"{self.directory.name}.old-{uuid.uuid4().hex[:8]}")
+        if self.directory.exists():
+            self.directory.rename(old)
+        tmp.rename(self.directory)  # swapped in whole, so a crash never leaves half an index
+        shutil.rmtree(old, ignore_errors=True)
+        self._state, self.generation = (ids, bm25), generation
 
     def load(self) -> bool:
         """Load the persisted index; False when it is missing or unreadable."""
         import bm25s
 
-        ids_file = self.directory / "ids.json"
         try:
-            ids = json.loads(ids_file.read_text())
+            ids = json.loads((self.directory / "ids.json").read_text())
+            generation = (self.directory / "generation").read_text().strip()
             bm25 = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - missing, truncated or foreign files all mean "rebuild"
             return False
-        self._ids, self._bm25 = ids, bm25
+        self._state, self.generation = (ids, bm25), generation
         return True
 
-    def ensure(self, held_ids: set[str], chunks: Callable[[], Sequence[Chunk]], *, force: bool = False) -> bool:
-        """Load the persisted index, or rebuild it from ``chunks()`` when ``force``d, missing, or
-        out of step with the store's ``held_ids``; True when it was rebuilt."""
-        if not force and self.load() and set(self._ids) == held_ids:
+    def follow(self, generation: str, chunks: Callable[[], Iterable[Chunk]]) -> bool:
+        """Be the index of census ``generation``: as it is, from disk, or rebuilt from ``chunks()``;
+        True when it was rebuilt."""
+        if self.generation == generation or (self.load() and self.generation == generation):
             return False
-        self.build(chunks())
+        if self.directory.exists():
+            log.warning("the BM25 index in %s is missing, unreadable or older than the store; rebuilding it", self.directory)
+        self.build(chunks(), generation)
         return True
 
     def search(self, query: str, language: str, k: int) -> list[tuple[str, float]]:
-        if self._bm25 is None or not self._ids:
+        ids, bm25 = self._state
+        if bm25 is None or not ids:
             return []
-        tokens = [t for t in self.tokenize(query, language) if t in self._bm25.vocab_dict]
+        tokens = [t for t in self.tokenize(query, language) if t in bm25.vocab_dict]  # type: ignore[attr-defined]
         if not tokens:
             return []
-        scores = np.asarray(self._bm25.get_scores(tokens))
-        top = np.argsort(-scores)[:k]
-        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        scores = np.asarray(bm25.get_scores(tokens))  # type: ignore[attr-defined]
+        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(ids[i], float(scores[i])) for i in top if scores[i] > 0]

@@ -18,6 +18,7 @@ import numpy as np
 
 from .chunking import chunk_sentences
 from .calibration import CALIBRATION, Calibration
+from .census import Census
 from .config import Settings
 from .embeddings import Embedder
 from .ingestion import sentence_id
@@ -27,6 +28,10 @@ from .types import Chunk, Hit
 
 RRF_K = 60
 _CANDIDATES = 24
+# Chunks read by cosine before the language correction re-ranks them. On the dev questions
+# the corrected top 24 lay inside the nearest 96 for 83% of questions and inside 384 for all.
+_DENSE_FETCH = 96
+_MAX_FETCH = 1536
 _NAME_OR_NUMBER = re.compile(r"\b(?:\w*\d[\w/.-]*|[A-ZÄÖÅÆØÜŁŚŻŹĆŃÓĘĄ][\w-]{2,}|[A-Z]{2,})\b")
 
 
@@ -77,12 +82,13 @@ class Retriever:
         self.lexical = lexical
         self.embedder = embedder
 
-    def search(self, query: str, *, language: str, k: int | None = None, mode: str | None = None,
-               context: str = "", vector: np.ndarray | None = None) -> Retrieval:
+    def search(self, query: str, *, language: str, census: Census | None, k: int | None = None,
+               mode: str | None = None, context: str = "", vector: np.ndarray | None = None) -> Retrieval:
         """Rank chunks for ``query``; ``context`` (an earlier question) is blended in, weaker.
 
-        ``vector`` is the query's embedding when the caller already has it (one model call
-        per message serves safeguarding and retrieval)."""
+        ``census`` is the index's (for the language correction); ``vector`` is the query's
+        embedding when the caller already has it (one model call per message serves
+        safeguarding and retrieval)."""
         k = k or self.settings.top_k
         mode = mode or self.settings.retrieval
         qv = None
@@ -91,7 +97,7 @@ class Retriever:
                 vector = self.embedder.embed_queries([query])[0]
             qv = vector if not context else _unit(vector + self.calibration.context_weight * self.embedder.embed_queries([context])[0])
 
-        dense_hits, offset = self._dense_candidates(qv) if qv is not None else ([], {})
+        dense_hits, offset = self._dense_candidates(qv, census) if qv is not None else ([], {})
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
@@ -132,19 +138,24 @@ class Retriever:
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 
-    def _dense_candidates(self, qv: np.ndarray) -> tuple[list[Hit], dict[str, float]]:
-        """The top chunks by cosine after the language correction, and that correction per language."""
-        # Every chunk's similarity is needed for the per-language means (cheap at this corpus
-        # size: one matrix product inside Chroma; a corpus of 100k chunks would want a sample).
-        everything = self.store.query_chunks(qv, self.store.count())
-        if not everything:
-            return [], {}
-        overall = float(np.mean([h.dense for h in everything]))
-        by_language: dict[str, list[float]] = {}
-        for h in everything:
-            by_language.setdefault(h.chunk.language, []).append(float(h.dense))
-        offset = {lang: self.calibration.lang_alpha * (float(np.mean(v)) - overall) for lang, v in by_language.items()}
-        ranked = sorted(everything, key=lambda h: float(h.dense) - offset[h.chunk.language], reverse=True)
+    def _dense_candidates(self, qv: np.ndarray, census: Census | None) -> tuple[list[Hit], dict[str, float]]:
+        """The top chunks by cosine after the language correction, and that correction per language.
+
+        The correction comes from the census (one dot product per language), so a question
+        reads only its nearest chunks, whatever the size of the index: first ``_DENSE_FETCH``,
+        more only when a chunk beyond them could still enter the corrected top."""
+        offset = census.offsets(qv, self.calibration.lang_alpha) if census is not None else {}
+        best_lift = -min(offset.values(), default=0.0)  # the most the correction can raise a chunk
+        fetch = _DENSE_FETCH
+        while True:
+            nearest = self.store.query_chunks(qv, fetch)
+            ranked = sorted(nearest, key=lambda h: float(h.dense) - offset.get(h.chunk.language, 0.0), reverse=True)
+            if len(nearest) < fetch or fetch >= _MAX_FETCH:
+                break
+            last = ranked[_CANDIDATES - 1]
+            if float(nearest[-1].dense) + best_lift < float(last.dense) - offset.get(last.chunk.language, 0.0):
+                break  # nothing unread can overtake the corrected top
+            fetch *= 4
         return ranked[:_CANDIDATES], offset
 
     def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:

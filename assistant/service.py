@@ -7,6 +7,8 @@ Nothing heavy happens at construction: the model, Chroma and lingua load on firs
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,13 +16,14 @@ from typing import Sequence
 
 import numpy as np
 
-from .answer import compose_answer
+from .answer import compose_answer, unavailable_answer
 from .calibration import CALIBRATION
+from .census import Census, builder_version
 from .config import LOCALES, Settings
 from .embeddings import Embedder, build_embedder
-from .errors import InputError
-from .i18n import N_, Catalogues, LanguageDetector, country_for_locale
-from .ingestion import IngestReport, corpus_documents, ingest
+from .errors import InputError, StoreError
+from .i18n import N_, Catalogues, LanguageDetector, country_for_locale, language_name
+from .ingestion import IngestReport, corpus_documents, ingest, recount, store_chunks
 from .lexical import LexicalIndex
 from .privacy import log_message
 from .retrieval import Retrieval, Retriever
@@ -30,6 +33,8 @@ from .store import ChunkStore
 from .types import Answer, Document, Hit, Turn
 
 log = logging.getLogger(__name__)
+_CENSUS_TTL = 2.0  # seconds: how soon an ingest by another process on the same store is followed
+_WARM_UP = "What is this about?"
 _FOLLOW_UP_WORDS = 12  # a question this short after an earlier turn may lean on it ("And in Sweden?")
 
 
@@ -60,7 +65,9 @@ class Assistant:
         self.store = ChunkStore(self.settings, self.embedder)
         self.lexical = LexicalIndex(self.settings.data_dir / "bm25" / self.settings.collection)
         self.retriever = Retriever(self.settings, self.store, self.lexical, self.embedder)
-        self._lexical_ready = False
+        self._census: Census | None = None
+        self._census_read = -_CENSUS_TTL
+        self._census_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
 
     @cached_property
@@ -87,26 +94,48 @@ class Assistant:
     # -- index ---------------------------------------------------------------------------
     def ingest(self, paths: Sequence[Path] | None = None, *, rebuild: bool = False, progress: bool = False) -> IngestReport:
         report = ingest(self.settings, self.store, self.lexical, paths=paths, rebuild=rebuild, progress=progress)
-        self._lexical_ready = True
+        self._census_read = -_CENSUS_TTL  # read the new census on the next question
         self._documents.clear()
         return report
 
     def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
-        """Ingest the corpus when the index is empty (first start); otherwise only load BM25.
-        Either way the safeguarding bank is ready after it, so no visitor waits for it."""
-        report = self.ingest(progress=progress) if self.store.count() == 0 else None
-        if report is None:
-            self._ensure_lexical()
-        _ = self.safeguarding.bank  # embedded once per model, then read from the cache
-        _ = self.scope
+        """Ingest the corpus when the index is empty (first start) or was built by another
+        version of the chunker; then warm every part, so the first visitor waits no longer
+        than the tenth."""
+        report = None
+        if self.store.count() == 0:
+            report = self.ingest(progress=progress)
+        else:
+            census = self.store.read_census()
+            if census is None or census.builder != builder_version():
+                log.warning("the index was built by another version of the chunker (or before it kept a census): "
+                            "ingesting again so that every sentence has its vector; only what changed is embedded")
+                report = self.ingest(progress=progress)
+        self.warm()
         return report
 
-    def _ensure_lexical(self) -> None:
-        if self._lexical_ready:
-            return
-        if self.lexical.ensure(set(self.store.held_chunks()), self.store.all_chunks):
-            log.info("rebuilt the BM25 index from the store (it was missing or out of step)")
-        self._lexical_ready = True
+    def warm(self) -> None:
+        """Load the model, lingua, the catalogues and Babel's locale data, the example banks and
+        the index (by answering once), so that no visitor pays for a first use."""
+        _ = self.catalogues, self.safeguarding.bank, self.scope
+        for locale in LOCALES:
+            language_name(locale, locale)
+        self.ask(_WARM_UP)
+
+    def index_census(self) -> Census:
+        """The index's census, read again at most every ``_CENSUS_TTL`` seconds; when another
+        process has ingested into the same store, the BM25 index follows it here."""
+        if time.monotonic() - self._census_read < _CENSUS_TTL and self._census is not None:
+            return self._census
+        with self._census_lock:  # one thread reads (and maybe rebuilds); the others keep the last one
+            if time.monotonic() - self._census_read >= _CENSUS_TTL or self._census is None:
+                census = self.store.read_census() or recount(self.store, self.lexical)
+                if self.lexical.follow(census.generation, lambda: store_chunks(self.store)):
+                    log.info("rebuilt the BM25 index from the store")
+                if self._census is None or census.generation != self._census.generation:
+                    self._documents.clear()
+                self._census, self._census_read = census, time.monotonic()
+        return self._census
 
     def document(self, doc_id: str) -> Document:
         """A corpus document as loaded (its text is what quotes' offsets refer to)."""
@@ -134,14 +163,15 @@ class Assistant:
 
     def _retrieve(self, question: str, language: str, history: Sequence[Turn], k: int | None,
                   vector: np.ndarray | None = None) -> Retrieval:
-        self._ensure_lexical()
-        alone = self.retriever.search(question, language=language, k=k, vector=vector)
+        census = self.index_census()
+        alone = self.retriever.search(question, language=language, census=census, k=k, vector=vector)
         if not history or len(question.split()) > _FOLLOW_UP_WORDS:
             return alone
         # A follow-up ("and what about Poland?") may need the previous question's subject: its
         # vector is blended in at a lower weight so the new question's own terms lead. The more
         # confident of the two retrievals wins.
-        joined = self.retriever.search(question, language=language, k=k, context=history[-1].question, vector=vector)
+        joined = self.retriever.search(question, language=language, census=census, k=k,
+                                       context=history[-1].question, vector=vector)
         return joined if joined.relevance > alone.relevance + 0.005 else alone
 
     def retrieve(self, question: str, *, k: int | None = None, history: Sequence[Turn] = (),
@@ -159,7 +189,10 @@ class Assistant:
         question = check_message(question, self.settings.max_message_chars)
         log_message(log, "question", question, debug=self.settings.debug)
         ui_locale = locale if locale in LOCALES else self.settings.default_locale
+        clock = time.perf_counter()
         vector = self.embedder.embed_queries([question])[0]  # one model call: safeguarding and retrieval
+        timings = {"embedding": time.perf_counter() - clock}
+        clock = time.perf_counter()
         detection = self.safeguarding.assess(question, vector)
         language = self._message_language(question, detection, ui_locale)
         tr = self.catalogues.translator(language)
@@ -167,12 +200,21 @@ class Assistant:
         notice = self.safeguarding.notice_for(country, detection=detection) if detection.danger else None
         if notice is not None:
             log.info("safety notice shown (harm: %s)", notice.harm or "unknown")  # never the text
-        retrieval = self._retrieve(question, language, history, None, vector)
+        notice_md = render_notice(notice, tr) if notice else ""
+        help_line = self.safeguarding.help_line(country, tr)
+        timings["safeguarding"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        try:
+            retrieval = self._retrieve(question, language, history, None, vector)
+        except StoreError as exc:  # the notice and the helpline never depend on the index
+            log.warning("answering without the documents: %s", exc)
+            return unavailable_answer(question, tr, detected_language=language, notice=notice,
+                                      notice_md=notice_md, help_line=help_line)
         dense = self.settings.retrieval != "bm25"  # BM25 alone scores on another scale: the floor only
         answerable = self.scope.answers(retrieval, vector if dense else None, self.settings.min_relevance)
+        timings["retrieval"] = time.perf_counter() - clock
         return compose_answer(question, retrieval, self.settings, tr, detected_language=language, notice=notice,
-                              notice_md=render_notice(notice, tr) if notice else "",
-                              help_line=self.safeguarding.help_line(country, tr), answerable=answerable)
+                              notice_md=notice_md, help_line=help_line, answerable=answerable, timings=timings)
 
 
 def build_assistant(settings: Settings) -> Assistant:

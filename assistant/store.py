@@ -7,18 +7,29 @@ Chroma's raw result dicts never leave this module: callers get Chunks, Hits and 
 
 from __future__ import annotations
 
+import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
 
+from .census import Census
 from .config import Settings
 from .embeddings import Embedder
 from .errors import EmbedderMismatchError, StoreError
 from .types import Chunk, Hit
 
-_BATCH = 256
+_BATCH = 256  # records per write
+_PAGE = 5000  # records per paged read
+_IDS = 1000  # ids per get-by-ids (SQLite binds each id as a variable)
+_CENSUS_ID = "census"
+# HNSW search breadth: at Chroma's default (100) the nearest 96 of the shipped corpus missed
+# 0.9 of the true nearest per dev question; at 400, none of the true nearest 24. Chroma's
+# other HNSW defaults stay (more neighbours cost a third of the insert speed and were not needed).
+_HNSW = {"ef_search": 400}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,7 @@ class ChunkStore:
         self._client: Any = None
         self._chunks: Any = None
         self._sentences: Any = None
+        self._census: Any = None
 
     # -- opening -------------------------------------------------------------------------
     def _client_or_open(self) -> Any:
@@ -140,7 +152,7 @@ class ChunkStore:
         try:
             collection = client.get_or_create_collection(
                 name=name,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", **_HNSW}},
                 metadata={"embedder": self.embedder.name, "dimension": self.embedder.dimension},
                 embedding_function=_chroma_embedding_function(self.embedder),
             )
@@ -154,6 +166,8 @@ class ChunkStore:
                 f"not {self.embedder.name} ({self.embedder.dimension}). Rebuild it with `assistant ingest --rebuild`, "
                 "or set ASSISTANT_EMBEDDER / ASSISTANT_DATA_DIR back to the ones that built it."
             )
+        if int(((collection.configuration or {}).get("hnsw") or {}).get("ef_search") or 0) < _HNSW["ef_search"]:
+            collection.modify(configuration={"hnsw": {"ef_search": _HNSW["ef_search"]}})  # an older index
         return collection
 
     @property
@@ -168,60 +182,108 @@ class ChunkStore:
             self._sentences = self._collection("-sentences")
         return self._sentences
 
+    @property
+    def census(self) -> Any:
+        if self._census is None:  # one small record, not embedded by the model
+            client = self._client_or_open()
+            name = self.settings.collection + "-census"
+            try:
+                self._census = client.get_or_create_collection(name=name, embedding_function=None)
+            except Exception as exc:
+                raise StoreError(f"Could not open the Chroma collection {name!r}: {exc}.") from exc
+        return self._census
+
     def reset(self) -> None:
-        """Delete both collections (for ``--rebuild``)."""
+        """Delete the collections (for ``--rebuild``)."""
         client = self._client_or_open()
-        for suffix in ("", "-sentences"):
+        for suffix in ("", "-sentences", "-census"):
             try:
                 client.delete_collection(self.settings.collection + suffix)
             except Exception:  # noqa: BLE001 - absent collection is fine
                 pass
-        self._chunks = self._sentences = None
+        self._chunks = self._sentences = self._census = None
 
     # -- reading -------------------------------------------------------------------------
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Chroma's own errors (a server gone away, a locked file) as a StoreError that says what to do."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            where = self.settings.chroma_url or str(self.settings.data_dir / "chroma")
+            hint = "Check that `chroma run` is up." if self.settings.chroma_url else "Check the data directory."
+            raise StoreError(f"The Chroma index at {where} could not be read: {exc}. {hint}") from exc
+
     def count(self) -> int:
-        return int(self.chunks.count())
+        with self._reading():
+            return int(self.chunks.count())
 
     def held_chunks(self) -> dict[str, str]:
-        """Chunk id → document id of everything in the index."""
-        return self._held(self.chunks)
+        """Chunk id → document id of everything in the index (read page by page)."""
+        return {i: m.get("doc_id", "") for page in self._pages(self.chunks, ["metadatas"]) for i, m in zip(page["ids"], page["metadatas"])}
 
     def held_sentences(self) -> dict[str, str]:
-        return self._held(self.sentences)
+        return {i: m.get("doc_id", "") for page in self._pages(self.sentences, ["metadatas"]) for i, m in zip(page["ids"], page["metadatas"])}
 
-    @staticmethod
-    def _held(collection: Any) -> dict[str, str]:
-        held: dict[str, str] = {}
+    def chunk_pages(self, *, vectors: bool = False) -> Iterator[tuple[list[Chunk], np.ndarray]]:
+        """Every chunk, a page at a time, with its vector when asked (else an empty array)."""
+        include = ["documents", "metadatas", "embeddings"] if vectors else ["documents", "metadatas"]
+        for page in self._pages(self.chunks, include):
+            chunks = [_chunk_from(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"])]
+            yield chunks, np.asarray(page["embeddings"], dtype=np.float32) if vectors else np.zeros(0, dtype=np.float32)
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+        # One unpaged get binds every id as an SQL variable: past 32,766 records SQLite refuses.
         offset = 0
         while True:
-            page = collection.get(include=["metadatas"], limit=5000, offset=offset)
-            held.update((i, m.get("doc_id", "")) for i, m in zip(page["ids"], page["metadatas"]))
-            if len(page["ids"]) < 5000:
-                return held
-            offset += 5000
-
-    def all_chunks(self) -> list[Chunk]:
-        got = self.chunks.get(include=["documents", "metadatas"])
-        return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            with self._reading():
+                page = collection.get(include=include, limit=_PAGE, offset=offset)
+            if page["ids"]:
+                yield page
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        if not sentence_ids:
-            return {}
-        got = self.sentences.get(ids=list(dict.fromkeys(sentence_ids)), include=["embeddings"])
-        return {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+        out: dict[str, np.ndarray] = {}
+        for batch in _batches(list(dict.fromkeys(sentence_ids)), _IDS):
+            with self._reading():
+                got = self.sentences.get(ids=batch, include=["embeddings"])
+            out.update((i, np.asarray(e, dtype=np.float32)) for i, e in zip(got["ids"], got["embeddings"]))
+        return out
+
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        out: list[Chunk] = []
+        for batch in _batches(list(ids), _IDS):
+            with self._reading():
+                got = self.chunks.get(ids=batch, include=["documents", "metadatas"])
+            out.extend(_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
+        return out
 
     def query_chunks(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """Nearest chunks by cosine similarity (``Hit.dense``)."""
-        n = self.count()
-        if n == 0:
-            return []
-        got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=min(k, n),
-                                include=["documents", "metadatas", "distances"])
+        """The ``k`` nearest chunks by cosine similarity (``Hit.dense``); fewer when the index is smaller."""
+        with self._reading():
+            got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=k,
+                                    include=["documents", "metadatas", "distances"])
         hits = []
         for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
             similarity = 1.0 - float(dist)
             hits.append(Hit(chunk=_chunk_from(i, d, m), score=similarity, dense=similarity))
         return hits
+
+    def read_census(self) -> Census | None:
+        """The census the last ingest wrote; None for an index built before there was one."""
+        with self._reading():
+            got = self.census.get(ids=[_CENSUS_ID], include=["documents"])
+        if not got["ids"]:
+            return None
+        try:
+            return Census.from_json(got["documents"][0])
+        except (ValueError, KeyError, TypeError):
+            log.warning("the index census is unreadable; it will be counted again")
+            return None
 
     # -- writing -------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
@@ -242,6 +304,12 @@ class ChunkStore:
         except Exception as exc:
             raise StoreError(f"Writing to the Chroma index failed: {exc}. Run the ingest again; it resumes.") from exc
 
+    def write_census(self, census: Census) -> None:
+        try:
+            self.census.upsert(ids=[_CENSUS_ID], documents=[census.to_json()], embeddings=[[1.0]])
+        except Exception as exc:
+            raise StoreError(f"Writing to the Chroma index failed: {exc}. Run the ingest again; it resumes.") from exc
+
     def delete_chunks(self, ids: Iterable[str]) -> None:
         self._delete(self.chunks, list(ids))
 
@@ -250,11 +318,10 @@ class ChunkStore:
 
     @staticmethod
     def _delete(collection: Any, ids: list[str]) -> None:
-        for i in range(0, len(ids), _BATCH):
-            collection.delete(ids=ids[i:i + _BATCH])
+        for batch in _batches(ids, _BATCH):
+            collection.delete(ids=batch)
 
-    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        if not ids:
-            return []
-        got = self.chunks.get(ids=list(ids), include=["documents", "metadatas"])
-        return [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+def _batches(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

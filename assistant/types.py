@@ -125,3 +125,5 @@ class Answer:
     notice: SafeguardingNotice | None = None
     relevance: float = 0.0
     hits: tuple[Hit, ...] = field(default=(), repr=False)
+    unavailable: bool = False  # the documents could not be read (a store that went away): not an abstention
+    timings: dict[str, float] = field(default_factory=dict, repr=False, compare=False)  # stage → seconds

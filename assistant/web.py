@@ -362,7 +362,8 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                    new_history, "")
 
         chat_args = dict(inputs=[question_box, chatbot, turns, language, country], outputs=chat_outputs,
-                         api_visibility="private", show_progress="minimal", concurrency_id="ask")
+                         api_visibility="private", show_progress="minimal", concurrency_id="ask",
+                         concurrency_limit=assistant.settings.concurrency)
         question_box.submit(chat_turn, **chat_args)
         send.click(chat_turn, **chat_args)
         for btn in example_btns:
@@ -402,9 +403,10 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                     log.exception("answering failed")
                 raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
 
-        # One answer at a time, whether asked from the page or the API: the embedding engine
-        # and Chroma client are shared by all sessions.
-        gr.api(api_respond, api_name=API_NAME, concurrency_id="ask", concurrency_limit=1)
+        # The page and the API share one limit (ASSISTANT_CONCURRENCY): the model call is
+        # serialised by the embedder's lock, everything around it (Chroma, BM25, rendering,
+        # Gradio's own work) overlaps.
+        gr.api(api_respond, api_name=API_NAME, concurrency_id="ask", concurrency_limit=assistant.settings.concurrency)
     return demo
 
 

@@ -23,7 +23,7 @@ def found(assistant, mode: str) -> list[str]:
     retriever = assistant.retriever
     hits = []
     for question, needle in NAMES_AND_NUMBERS:
-        ranked = retriever.search(question, language="en", k=3, mode=mode).hits
+        ranked = retriever.search(question, language="en", census=assistant.index_census(), k=3, mode=mode).hits
         if any(needle in h.chunk.text for h in ranked):
             hits.append(question)
     return hits
@@ -53,7 +53,8 @@ def test_top_passages_are_not_near_duplicates(shipped_assistant):
 def test_every_mode_answers_with_verbatim_quotes(shipped_assistant, mode):
     from conftest import assert_faithful
 
-    retrieval = shipped_assistant.retriever.search("When did Sweden ban corporal punishment?", language="en", mode=mode)
+    retrieval = shipped_assistant.retriever.search("When did Sweden ban corporal punishment?", language="en",
+                                                 census=shipped_assistant.index_census(), mode=mode)
     assert retrieval.hits and retrieval.sentences
     assert any("1979" in s.text for s in retrieval.sentences[:5])
     answer = shipped_assistant.ask("When did Sweden ban corporal punishment?")
