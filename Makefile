@@ -49,8 +49,10 @@ ingest: install
 test: install-test browser
 	$(BIN)/python -m pytest
 
+# Speed on this machine (tables): ingest and ask on the shipped corpus, then ask at 1k/10k/100k chunks.
 bench: install
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/scale.py
 
 i18n-extract: install
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 -k N_plural:1,2 --no-location --omit-header -o translations/messages.pot assistant

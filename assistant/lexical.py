@@ -79,7 +79,8 @@ class LexicalIndex:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.tokenize = Tokenizer()
-        self._state: tuple[list[str], object | None] = ([], None)  # swapped whole: searches run in threads
+        # (ids, bm25, chunk id → language), swapped whole: searches run in threads
+        self._state: tuple[list[str], object | None, dict[str, str]] = ([], None, {})
         self.generation = ""
 
     @property
@@ -91,7 +92,10 @@ class LexicalIndex:
         import bm25s
 
         quiet_bm25s()
-        tokens = {c.chunk_id: self.tokenize(c.text, c.language) or ["\x00"] for c in chunks}
+        tokens, languages = {}, {}
+        for c in chunks:
+            tokens[c.chunk_id] = self.tokenize(c.text, c.language) or ["\x00"]
+            languages[c.chunk_id] = c.language
         ids = sorted(tokens)
         bm25 = None
         if ids:
@@ -101,26 +105,27 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if bm25 is not None:
             bm25.save(str(tmp), show_progress=False)
-        (tmp / "ids.json").write_text(json.dumps(ids))
+        (tmp / "ids.json").write_text(json.dumps({"ids": ids, "languages": [languages[i] for i in ids]}))
         (tmp / "generation").write_text(generation)
         old = self.directory.with_name(f"{self.directory.name}.old-{uuid.uuid4().hex[:8]}")
         if self.directory.exists():
             self.directory.rename(old)
         tmp.rename(self.directory)  # swapped in whole, so a crash never leaves half an index
         shutil.rmtree(old, ignore_errors=True)
-        self._state, self.generation = (ids, bm25), generation
+        self._state, self.generation = (ids, bm25, languages), generation
 
     def load(self) -> bool:
         """Load the persisted index; False when it is missing or unreadable."""
         import bm25s
 
         try:
-            ids = json.loads((self.directory / "ids.json").read_text())
+            listed = json.loads((self.directory / "ids.json").read_text())
+            ids, languages = listed["ids"], dict(zip(listed["ids"], listed["languages"], strict=True))
             generation = (self.directory / "generation").read_text().strip()
             bm25 = bm25s.BM25.load(str(self.directory), show_progress=False) if ids else None
         except Exception:  # noqa: BLE001 - missing, truncated or foreign files all mean "rebuild"
             return False
-        self._state, self.generation = (ids, bm25), generation
+        self._state, self.generation = (ids, bm25, languages), generation
         return True
 
     def follow(self, generation: str, chunks: Callable[[], Iterable[Chunk]]) -> bool:
@@ -133,8 +138,12 @@ class LexicalIndex:
         self.build(chunks(), generation)
         return True
 
+    def language_of(self, chunk_id: str) -> str:
+        """The language of a chunk of the index ("" when it is not in it)."""
+        return self._state[2].get(chunk_id, "")
+
     def search(self, query: str, language: str, k: int) -> list[tuple[str, float]]:
-        ids, bm25 = self._state
+        ids, bm25, _ = self._state
         if bm25 is None or not ids:
             return []
         tokens = [t for t in self.tokenize(query, language) if t in bm25.vocab_dict]  # type: ignore[attr-defined]

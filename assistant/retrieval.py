@@ -97,17 +97,17 @@ class Retriever:
                 vector = self.embedder.embed_queries([query])[0]
             qv = vector if not context else _unit(vector + self.calibration.context_weight * self.embedder.embed_queries([context])[0])
 
-        dense_hits, offset = self._dense_candidates(qv, census) if qv is not None else ([], {})
+        dense, offset = self._dense_candidates(qv, census) if qv is not None else ([], {})
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
         if mode == "hybrid":  # weak lexical matches (common words only) are noise next to the dense ranking
             lexical_hits = [(cid, score) for cid, score in lexical_hits if score >= self.calibration.lexical_floor]
 
-        chunks = {h.chunk.chunk_id: h.chunk for h in dense_hits}
-        missing = [cid for cid, _ in lexical_hits if cid not in chunks]
-        chunks.update({c.chunk_id: c for c in self.store.get_chunks(missing)})
-        chunk_cos = {h.chunk.chunk_id: float(h.dense or 0.0) for h in dense_hits}
+        chunk_cos = dict(dense)
+        wanted = list(dict.fromkeys([cid for cid, _ in dense] + [cid for cid, _ in lexical_hits]))
+        fetched = {c.chunk_id: c for c in self.store.get_chunks(wanted)}  # one read for both retrievers
+        chunks = {cid: fetched[cid] for cid in wanted if cid in fetched}
         lexical_score = dict(lexical_hits)
 
         sentences = self._sentences(list(chunks.values()), qv, query, language)
@@ -138,25 +138,26 @@ class Retriever:
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 
-    def _dense_candidates(self, qv: np.ndarray, census: Census | None) -> tuple[list[Hit], dict[str, float]]:
-        """The top chunks by cosine after the language correction, and that correction per language.
+    def _dense_candidates(self, qv: np.ndarray, census: Census | None) -> tuple[list[tuple[str, float]], dict[str, float]]:
+        """The top (chunk id, cosine) after the language correction, and that correction per language.
 
-        The correction comes from the census (one dot product per language), so a question
-        reads only its nearest chunks, whatever the size of the index: first ``_DENSE_FETCH``,
-        more only when a chunk beyond them could still enter the corrected top."""
+        The correction comes from the census (one dot product per language) and each chunk's
+        language from the lexical index, so a question reads only ids and distances of its
+        nearest chunks, whatever the size of the index: first ``_DENSE_FETCH``, more only when
+        a chunk beyond them could still enter the corrected top."""
         offset = census.offsets(qv, self.calibration.lang_alpha) if census is not None else {}
         best_lift = -min(offset.values(), default=0.0)  # the most the correction can raise a chunk
+
+        def corrected(hit: tuple[str, float]) -> float:
+            return hit[1] - offset.get(self.lexical.language_of(hit[0]), 0.0)
+
         fetch = _DENSE_FETCH
         while True:
-            nearest = self.store.query_chunks(qv, fetch)
-            ranked = sorted(nearest, key=lambda h: float(h.dense) - offset.get(h.chunk.language, 0.0), reverse=True)
-            if len(nearest) < fetch or fetch >= _MAX_FETCH:
-                break
-            last = ranked[_CANDIDATES - 1]
-            if float(nearest[-1].dense) + best_lift < float(last.dense) - offset.get(last.chunk.language, 0.0):
-                break  # nothing unread can overtake the corrected top
+            nearest = self.store.nearest(qv, fetch)
+            ranked = sorted(nearest, key=corrected, reverse=True)
+            if len(nearest) < fetch or fetch >= _MAX_FETCH or nearest[-1][1] + best_lift < corrected(ranked[_CANDIDATES - 1]):
+                return ranked[:_CANDIDATES], offset  # nothing unread can overtake the corrected top
             fetch *= 4
-        return ranked[:_CANDIDATES], offset
 
     def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:
         """Every sentence of the chunks, scored by cosine (or, for BM25 alone, by the share of
@@ -184,19 +185,21 @@ class Retriever:
             return []
         top = score[order[0]]
         tokens = {cid: word_set(chunks[cid].text) for cid in order}
+        overlap = dict.fromkeys(order, 0.0)  # each candidate's largest overlap with a chosen passage
         chosen: list[str] = []
         for _ in range(min(k, len(order))):
             best, best_value = None, -1e9
             for cid in order:
-                if cid in chosen:
+                if cid in chosen or overlap[cid] > 0.8:  # chosen, or a near-copy of a chosen passage
                     continue
-                overlap = max((len(tokens[cid] & tokens[c]) / max(1, len(tokens[cid] | tokens[c])) for c in chosen), default=0.0)
-                if overlap > 0.8:  # a near-copy of a passage already chosen
-                    continue
-                value = mmr_lambda * score[cid] / top - (1 - mmr_lambda) * overlap
+                value = mmr_lambda * score[cid] / top - (1 - mmr_lambda) * overlap[cid]
                 if value > best_value:
                     best, best_value = cid, value
             if best is None:
                 break
             chosen.append(best)
+            for cid in order:  # only the new passage can raise an overlap
+                shared = len(tokens[cid] & tokens[best])
+                if shared:
+                    overlap[cid] = max(overlap[cid], shared / len(tokens[cid] | tokens[best]))
         return chosen

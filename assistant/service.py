@@ -132,8 +132,9 @@ class Assistant:
                 census = self.store.read_census() or recount(self.store, self.lexical)
                 if self.lexical.follow(census.generation, lambda: store_chunks(self.store)):
                     log.info("rebuilt the BM25 index from the store")
-                if self._census is None or census.generation != self._census.generation:
+                if self._census is not None and census.generation != self._census.generation:
                     self._documents.clear()
+                    self.store.forget()
                 self._census, self._census_read = census, time.monotonic()
         return self._census
 

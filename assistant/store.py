@@ -8,9 +8,11 @@ Chroma's raw result dicts never leave this module: callers get Chunks, Hits and 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -30,6 +32,7 @@ _CENSUS_ID = "census"
 # other HNSW defaults stay (more neighbours cost a third of the insert speed and were not needed).
 _HNSW = {"ef_search": 400}
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class ChunkStore:
         self._chunks: Any = None
         self._sentences: Any = None
         self._census: Any = None
+        # Ids are hashes of their content, so a record read once stays right until a rebuild.
+        self._recent_chunks: _Recent[Chunk] = _Recent(2048)
+        self._recent_vectors: _Recent[np.ndarray] = _Recent(8192)
 
     # -- opening -------------------------------------------------------------------------
     def _client_or_open(self) -> Any:
@@ -202,6 +208,7 @@ class ChunkStore:
             except Exception:  # noqa: BLE001 - absent collection is fine
                 pass
         self._chunks = self._sentences = self._census = None
+        self.forget()
 
     # -- reading -------------------------------------------------------------------------
     @contextmanager
@@ -247,31 +254,38 @@ class ChunkStore:
             offset += _PAGE
 
     def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for batch in _batches(list(dict.fromkeys(sentence_ids)), _IDS):
+        out, missing = self._recent_vectors.split(sentence_ids)
+        for batch in _batches(missing, _IDS):
             with self._reading():
                 got = self.sentences.get(ids=batch, include=["embeddings"])
-            out.update((i, np.asarray(e, dtype=np.float32)) for i, e in zip(got["ids"], got["embeddings"]))
+            read = {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+            self._recent_vectors.put(read)
+            out.update(read)
         return out
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        out: list[Chunk] = []
-        for batch in _batches(list(ids), _IDS):
+        """The chunks with these ids that the index holds, in no particular order."""
+        found, missing = self._recent_chunks.split(ids)
+        for batch in _batches(missing, _IDS):
             with self._reading():
                 got = self.chunks.get(ids=batch, include=["documents", "metadatas"])
-            out.extend(_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
-        return out
+            read = {i: _chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+            self._recent_chunks.put(read)
+            found.update(read)
+        return list(found.values())
 
-    def query_chunks(self, vector: np.ndarray, k: int) -> list[Hit]:
-        """The ``k`` nearest chunks by cosine similarity (``Hit.dense``); fewer when the index is smaller."""
+    def forget(self) -> None:
+        """Drop the records read recently (another process rebuilt the index under the same ids)."""
+        self._recent_chunks.clear()
+        self._recent_vectors.clear()
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunks as (id, cosine similarity), nearest first; fewer when the
+        index is smaller. Ids and distances only: reading documents and metadata for every
+        candidate cost more than the search itself."""
         with self._reading():
-            got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=k,
-                                    include=["documents", "metadatas", "distances"])
-        hits = []
-        for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-            similarity = 1.0 - float(dist)
-            hits.append(Hit(chunk=_chunk_from(i, d, m), score=similarity, dense=similarity))
-        return hits
+            got = self.chunks.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
 
     def read_census(self) -> Census | None:
         """The census the last ingest wrote; None for an index built before there was one."""
@@ -320,6 +334,38 @@ class ChunkStore:
     def _delete(collection: Any, ids: list[str]) -> None:
         for batch in _batches(ids, _BATCH):
             collection.delete(ids=batch)
+
+
+class _Recent(Generic[T]):
+    """The records read most recently, by id, at most ``size`` of them; safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def split(self, ids: Iterable[str]) -> tuple[dict[str, T], list[str]]:
+        """(the records held, the ids not held), each id once."""
+        found: dict[str, T] = {}
+        missing: list[str] = []
+        with self._lock:
+            for i in dict.fromkeys(ids):
+                if i in self._items:
+                    self._items.move_to_end(i)
+                    found[i] = self._items[i]
+                else:
+                    missing.append(i)
+        return found, missing
+
+    def put(self, items: dict[str, T]) -> None:
+        with self._lock:
+            self._items.update(items)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def _batches(items: list[str], size: int) -> Iterator[list[str]]:

@@ -60,7 +60,7 @@ def main() -> None:
         dense, ask = [], []
         for _ in range(args.rounds):
             for q, loc in QUESTIONS:
-                dense.append(timed(lambda: a.store.query_chunks(a.embedder.embed_queries([q])[0], 8)))
+                dense.append(timed(lambda: a.store.nearest(a.embedder.embed_queries([q])[0], 8)))
                 ask.append(timed(lambda: a.ask(q, locale=loc)))
         rows.append(("question: dense retrieval only", statistics.median(dense), statistics.median(dense)))
         rows.append(("question: full ask (hybrid)", statistics.median(ask), statistics.median(dense)))

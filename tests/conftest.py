@@ -54,6 +54,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ChromaServer:
+    """A real `chroma run` on a loopback port over ``path``; it can be stopped and started again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.port, self.proc = path, free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "ChromaServer":
+        import subprocess
+        import sys
+        import time
+
+        chroma = Path(sys.executable).with_name("chroma")
+        self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
+                                      "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        pytest.fail("chroma run did not start in 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """The URL of a real `chroma run` server on loopback, for one test."""
+    server = ChromaServer(tmp_path / "chroma-server").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def app_url(shipped_assistant):
     """The real web app on a free loopback port, serving the shipped index."""
