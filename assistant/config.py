@@ -61,7 +61,7 @@ class Settings:
     min_relevance: float = CALIBRATION.min_relevance
     host: str = "127.0.0.1"
     port: int = 7860
-    concurrency: int = 8
+    concurrency: int = 32
     default_locale: str = "en"
     country: str = ""
     max_message_chars: int = 2000

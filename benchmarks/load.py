@@ -4,7 +4,9 @@
     .venv/bin/python benchmarks/load.py --url http://127.0.0.1:7860 [--pid PID]
     .venv/bin/python benchmarks/load.py --clients 4 --questions 2 --json
 
-Each client is a thread with its own gradio_client Client calling the `/respond` API; the
+Each client is a thread that asks through Gradio's HTTP API (POST /gradio_api/call/respond,
+then the event stream), all on one httpx connection pool: lighter than a gradio_client per
+client, so the load generator takes less of the machine from the server it measures. The
 questions (12 languages, a few of them danger messages) are drawn round-robin from a built-in
 list. One warm-up request runs before the clock starts. Latency percentiles are over the
 answered requests; an exception, a timeout or an empty answer counts as an error (exit status 1).
@@ -31,12 +33,10 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import OFFLINE_ENV, Settings, apply_offline_env  # noqa: E402
-
-apply_offline_env()  # before gradio_client (and huggingface_hub) are imported
+from assistant.config import OFFLINE_ENV, Settings  # noqa: E402
+from assistant.web import API_NAME  # noqa: E402 - cheap: gradio is imported only when the page is built
 
 import httpx  # noqa: E402
-from gradio_client import Client  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -105,7 +105,7 @@ def start_server(log: IO[bytes], startup_timeout: float) -> tuple[subprocess.Pop
                 return proc, url
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     stop_server(proc)
     raise SystemExit(f"the server did not answer at {url} within {startup_timeout:.0f} s; its output ends:\n{tail(log)}")
 
@@ -126,8 +126,8 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 # -- memory ------------------------------------------------------------------------------
-def tree_rss_kb(pid: int) -> int:
-    """VmRSS of ``pid`` and all its descendants, in kB (0 once it is gone)."""
+def tree_pids(pid: int) -> set[int]:
+    """``pid`` and all its descendants."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -139,8 +139,25 @@ def tree_rss_kb(pid: int) -> int:
     while frontier:
         frontier = [child for child, parent in parents.items() if parent in frontier and child not in tree]
         tree.update(frontier)
+    return tree
+
+
+def tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by ``pid`` and its descendants."""
     total = 0
-    for p in tree:
+    for p in tree_pids(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_kb(pid: int) -> int:
+    """VmRSS of ``pid`` and all its descendants, in kB (0 once it is gone)."""
+    total = 0
+    for p in tree_pids(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -165,42 +182,39 @@ class RssSampler(threading.Thread):
 
 
 # -- load --------------------------------------------------------------------------------
-def connect(url: str, timeout: float) -> Client:
-    # verbose=False: no "Loaded as API" line; analytics_enabled=False (and GRADIO_ANALYTICS_ENABLED,
-    # set above) keeps the client's telemetry thread off, so it only ever talks to ``url``.
-    return Client(url, verbose=False, analytics_enabled=False, download_files=False,
-                  httpx_kwargs={"timeout": timeout, "trust_env": False})
+def ask(http: httpx.Client, url: str, question: str, locale: str, timeout: float) -> str:
+    """One answer through Gradio's HTTP API: POST the question, then read the event stream."""
+    started = time.monotonic()
+    job = http.post(f"{url}gradio_api/call/{API_NAME}", json={"data": [question, locale, ""]}, timeout=timeout)
+    job.raise_for_status()
+    event = ""
+    with http.stream("GET", f"{url}gradio_api/call/{API_NAME}/{job.json()['event_id']}", timeout=timeout) as stream:
+        for line in stream.iter_lines():
+            if time.monotonic() - started > timeout:
+                raise TimeoutError(f"no answer within {timeout:.3g} s")
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                data = json.loads(line[5:])
+                if event == "error":
+                    raise RuntimeError(data.get("error") if isinstance(data, dict) else data)
+                answer = data[0] if isinstance(data, list) and data else None
+                if not isinstance(answer, str) or not answer.strip():
+                    raise ValueError(f"empty answer: {answer!r}")
+                return answer
+    raise RuntimeError("the event stream ended without an answer")
 
 
-def close_all(clients: list[Client]) -> None:
-    """Stop the clients' heartbeat threads (each close waits up to 1 s, so all at once)."""
-    closers = [threading.Thread(target=c.close, daemon=True) for c in clients]
-    for t in closers:
-        t.start()
-    for t in closers:
-        t.join(2)
-
-
-def ask(client: Client, question: str, locale: str, timeout: float) -> str:
-    job = client.submit(question, locale, "", api_name="/respond")
-    try:
-        answer = job.result(timeout=timeout)
-    except TimeoutError:
-        job.cancel()
-        raise TimeoutError(f"no answer within {timeout:.3g} s") from None
-    if not isinstance(answer, str) or not answer.strip():
-        raise ValueError(f"empty answer: {answer!r}")
-    return answer
-
-
-def run_load(clients: list[Client], questions: int, timeout: float, deadline: float) -> tuple[list[float], list[str]]:
-    """Every client asks ``questions`` questions at once; returns (latencies in s, error reasons)."""
+def run_load(http: httpx.Client, url: str, clients: int, questions: int, timeout: float,
+             deadline: float) -> tuple[list[float], list[str]]:
+    """``clients`` threads each ask ``questions`` questions, one after another; returns
+    (latencies in s, error reasons)."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(len(clients))
+    start = threading.Barrier(clients)
 
-    def worker(i: int, client: Client) -> None:
+    def worker(i: int) -> None:
         start.wait()
         for j in range(questions):
             question, locale = QUESTIONS[(i * questions + j) % len(QUESTIONS)]
@@ -211,14 +225,14 @@ def run_load(clients: list[Client], questions: int, timeout: float, deadline: fl
                 return
             t0 = time.perf_counter()
             try:
-                ask(client, question, locale, min(timeout, left))
+                ask(http, url, question, locale, min(timeout, left))
                 with lock:
                     latencies.append(time.perf_counter() - t0)
             except Exception as exc:  # noqa: BLE001 - every failure is a measured error
                 with lock:
                     errors.append(f"client {i}, {question!r}: {type(exc).__name__}: {exc}")
 
-    threads = [threading.Thread(target=worker, args=(i, c), daemon=True) for i, c in enumerate(clients)]
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -266,29 +280,35 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` stops the server
     proc: subprocess.Popen[bytes] | None = None
     sampler: RssSampler | None = None
-    clients: list[Client] = []
+    startup: float | None = None
     with tempfile.TemporaryFile() as log:
         try:
             if args.url:
                 url = args.url
             else:
                 print("starting the server...", file=sys.stderr, flush=True)
+                clock = time.perf_counter()
                 proc, url = start_server(log, args.startup_timeout)
+                startup = time.perf_counter() - clock
             pid = proc.pid if proc else args.pid
             if pid:
                 sampler = RssSampler(pid)
                 sampler.start()
+            url = url if url.endswith("/") else url + "/"
+            limits = httpx.Limits(max_connections=2 * args.clients, max_keepalive_connections=2 * args.clients)
+            http = httpx.Client(limits=limits, trust_env=False)  # thread-safe; one pool for every client
             try:
-                clients = [connect(url, args.timeout) for _ in range(args.clients)]
-            except (httpx.HTTPError, ValueError) as exc:
-                raise SystemExit(f"could not connect to {url}: {type(exc).__name__}: {exc}") from exc
-            try:
-                ask(clients[0], *QUESTIONS[0], args.timeout)  # warm-up, off the clock
+                ask(http, url, *QUESTIONS[0], args.timeout)  # warm-up, off the clock
+            except httpx.ConnectError as exc:
+                raise SystemExit(f"could not connect to {url}: {exc}") from exc
             except Exception as exc:  # noqa: BLE001
                 raise SystemExit(f"warm-up request failed: {type(exc).__name__}: {exc}") from exc
-            started = time.perf_counter()
-            latencies, errors = run_load(clients, args.questions, args.timeout, time.monotonic() + args.deadline)
+            started, cpu_before, own_before = time.perf_counter(), tree_cpu_s(pid) if pid else 0.0, time.process_time()
+            latencies, errors = run_load(http, url, args.clients, args.questions, args.timeout,
+                                         time.monotonic() + args.deadline)
             wall = time.perf_counter() - started
+            server_cpu = tree_cpu_s(pid) - cpu_before if pid else None
+            own_cpu = time.process_time() - own_before
             missing = args.clients * args.questions - len(latencies) - len(errors)
             errors += [f"{missing} requests still unanswered when the run was stopped"] if missing > 0 else []
         finally:
@@ -297,7 +317,6 @@ def main() -> int:
                 sampler.join()
             if proc:
                 stop_server(proc)
-            close_all(clients)
 
     result: dict[str, Any] = {
         "url": url,
@@ -311,6 +330,9 @@ def main() -> int:
         "throughput_per_s": round(len(latencies) / wall, 2),
         **{f"p{p}_ms": round(percentile(latencies, p) * 1000) if latencies else None for p in (50, 95, 99)},
         "peak_rss_mb": round(sampler.peak_kb / 1024) if sampler else None,
+        "startup_s": round(startup, 1) if startup is not None else None,
+        "client_cpu_ms_per_answer": round(own_cpu * 1000 / len(latencies)) if latencies else None,
+        "server_cpu_ms_per_answer": round(server_cpu * 1000 / len(latencies)) if server_cpu and latencies else None,
         "first_errors": errors[:5],
     }
     if args.json:
@@ -326,6 +348,9 @@ def main() -> int:
             ("throughput", f"{result['throughput_per_s']:.2f} answers/s"),
             ("latency p50 / p95 / p99", f"{shown('p50_ms')} / {shown('p95_ms')} / {shown('p99_ms')} ms"),
             ("server peak RSS", shown("peak_rss_mb", " MB")),
+            ("server CPU per answer", shown("server_cpu_ms_per_answer", " ms")),
+            ("load generator CPU per answer", shown("client_cpu_ms_per_answer", " ms")),
+            ("server start to first HTTP answer", shown("startup_s", " s")),
         ]
         w1, w2 = (max(len(row[i]) for row in rows) for i in (0, 1))
         print(f"| {'measurement':<{w1}} | {'value':<{w2}} |\n|{'-' * (w1 + 2)}|{'-' * (w2 + 2)}|")
