@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -68,9 +69,21 @@ def names_and_numbers(text: str) -> str:
     return " ".join(w for w in words if not (w == first and not any(ch.isdigit() for ch in w)))
 
 
-def word_set(text: str) -> set[str]:
-    """The lower-cased words of a text (for overlap measures, no stemming)."""
-    return set(re.findall(r"\w+", text.lower()))
+@lru_cache(maxsize=8192)
+def word_set(text: str) -> frozenset[str]:
+    """The lower-cased words of a text (for overlap measures, no stemming); cached, as the same
+    chunks and sentences come back question after question."""
+    return frozenset(re.findall(r"\w+", text.lower()))
+
+
+@lru_cache(maxsize=4096)
+def _spans(chunk: Chunk) -> tuple[tuple[str, int, int, str], ...]:
+    """(sentence id, start, end, text) of every sentence of a chunk (pure, so cached by chunk)."""
+    out = []
+    for start, end in chunk_sentences(chunk):
+        text = chunk.text[start - chunk.start:end - chunk.start]
+        out.append((sentence_id(chunk.doc_id, start, end, text), start, end, text))
+    return tuple(out)
 
 
 class Retriever:
@@ -162,11 +175,7 @@ class Retriever:
     def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:
         """Every sentence of the chunks, scored by cosine (or, for BM25 alone, by the share of
         the question's words it contains)."""
-        spans = []
-        for chunk in chunks:
-            for start, end in chunk_sentences(chunk):
-                text = chunk.text[start - chunk.start:end - chunk.start]
-                spans.append((sentence_id(chunk.doc_id, start, end, text), chunk, start, end, text))
+        spans = [(sid, chunk, start, end, text) for chunk in chunks for sid, start, end, text in _spans(chunk)]
         if qv is None:
             words = set(self.lexical.tokenize(query, language))
             return [ScoredSentence(c.doc_id, c, st, en, t, len(words & set(self.lexical.tokenize(t, c.language))) / max(1, len(words)))
