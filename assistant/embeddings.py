@@ -191,7 +191,6 @@ def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Pa
     return vectors
 
 
-
 class QueryBatcher:
     """One question's embedding, with the questions that arrive while the model is busy joined
     into one model call: on this 2-core machine a batch of 8 costs 10 ms a question, one alone

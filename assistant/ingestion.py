@@ -14,8 +14,8 @@ import fcntl
 import hashlib
 import logging
 import time
-from contextlib import contextmanager
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence

@@ -131,10 +131,14 @@ class LexicalIndex:
     def follow(self, generation: str, chunks: Callable[[], Iterable[Chunk]]) -> bool:
         """Be the index of census ``generation``: as it is, from disk, or rebuilt from ``chunks()``;
         True when it was rebuilt."""
-        if self.generation == generation or (self.load() and self.generation == generation):
+        if self.generation == generation:
             return False
-        if self.directory.exists():
-            log.warning("the BM25 index in %s is missing, unreadable or older than the store; rebuilding it", self.directory)
+        if self.load():
+            if self.generation == generation:
+                return False
+            log.info("the store changed since the BM25 index in %s was built; rebuilding it", self.directory)
+        elif self.directory.exists():
+            log.warning("the BM25 index in %s is missing or unreadable; rebuilding it", self.directory)
         self.build(chunks(), generation)
         return True
 

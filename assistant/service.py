@@ -131,8 +131,7 @@ class Assistant:
         with self._census_lock:  # one thread reads (and maybe rebuilds); the others keep the last one
             if time.monotonic() - self._census_read >= _CENSUS_TTL or self._census is None:
                 census = self.store.read_census() or recount(self.store, self.lexical)
-                if self.lexical.follow(census.generation, lambda: store_chunks(self.store)):
-                    log.info("rebuilt the BM25 index from the store")
+                self.lexical.follow(census.generation, lambda: store_chunks(self.store))
                 if self._census is not None and census.generation != self._census.generation:
                     self._documents.clear()
                     self.store.forget()

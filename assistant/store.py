@@ -1,8 +1,9 @@
 """The vector store: the only module that imports chromadb.
 
-Two collections per index: ``<name>`` holds chunks, ``<name>-sentences`` holds every sentence
-of every chunk (for choosing the sentences to quote without embedding at question time).
-Chroma's raw result dicts never leave this module: callers get Chunks, Hits and arrays.
+Three collections per index: ``<name>`` holds chunks, ``<name>-sentences`` holds every sentence
+of every chunk (for choosing the sentences to quote without embedding at question time),
+``<name>-census`` the index's census (one record). Chroma's raw result dicts never leave this
+module: callers get Chunks, (id, similarity) pairs, arrays and the Census.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -21,7 +22,7 @@ from .census import Census
 from .config import Settings
 from .embeddings import Embedder
 from .errors import EmbedderMismatchError, StoreError
-from .types import Chunk, Hit
+from .types import Chunk
 
 _BATCH = 256  # records per write
 _PAGE = 5000  # records per paged read
@@ -229,10 +230,14 @@ class ChunkStore:
 
     def held_chunks(self) -> dict[str, str]:
         """Chunk id → document id of everything in the index (read page by page)."""
-        return {i: m.get("doc_id", "") for page in self._pages(self.chunks, ["metadatas"]) for i, m in zip(page["ids"], page["metadatas"])}
+        return self._held(self.chunks)
 
     def held_sentences(self) -> dict[str, str]:
-        return {i: m.get("doc_id", "") for page in self._pages(self.sentences, ["metadatas"]) for i, m in zip(page["ids"], page["metadatas"])}
+        return self._held(self.sentences)
+
+    def _held(self, collection: Any) -> dict[str, str]:
+        return {i: m.get("doc_id", "") for page in self._pages(collection, ["metadatas"])
+                for i, m in zip(page["ids"], page["metadatas"])}
 
     def chunk_pages(self, *, vectors: bool = False) -> Iterator[tuple[list[Chunk], np.ndarray]]:
         """Every chunk, a page at a time, with its vector when asked (else an empty array)."""
@@ -254,25 +259,25 @@ class ChunkStore:
             offset += _PAGE
 
     def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out, missing = self._recent_vectors.split(sentence_ids)
-        for batch in _batches(missing, _IDS):
-            with self._reading():
-                got = self.sentences.get(ids=batch, include=["embeddings"])
-            read = {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
-            self._recent_vectors.put(read)
-            out.update(read)
-        return out
+        return self._get_by_ids(self.sentences, self._recent_vectors, sentence_ids, ["embeddings"],
+                                lambda got: {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])})
 
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """The chunks with these ids that the index holds, in no particular order."""
-        found, missing = self._recent_chunks.split(ids)
+        return list(self._get_by_ids(self.chunks, self._recent_chunks, ids, ["documents", "metadatas"],
+                                     lambda got: {i: _chunk_from(i, d, m) for i, d, m
+                                                  in zip(got["ids"], got["documents"], got["metadatas"])}).values())
+
+    def _get_by_ids(self, collection: Any, recent: "_Recent[T]", ids: Sequence[str], include: list[str],
+                    convert: Callable[[dict[str, Any]], dict[str, T]]) -> dict[str, T]:
+        """id → record for the ids the index holds: from ``recent`` when read lately, else read in batches."""
+        found, missing = recent.split(ids)
         for batch in _batches(missing, _IDS):
             with self._reading():
-                got = self.chunks.get(ids=batch, include=["documents", "metadatas"])
-            read = {i: _chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
-            self._recent_chunks.put(read)
+                read = convert(collection.get(ids=batch, include=include))
+            recent.put(read)
             found.update(read)
-        return list(found.values())
+        return found
 
     def forget(self) -> None:
         """Drop the records read recently (another process rebuilt the index under the same ids)."""
@@ -319,10 +324,9 @@ class ChunkStore:
             raise StoreError(f"Writing to the Chroma index failed: {exc}. Run the ingest again; it resumes.") from exc
 
     def write_census(self, census: Census) -> None:
-        try:
-            self.census.upsert(ids=[_CENSUS_ID], documents=[census.to_json()], embeddings=[[1.0]])
-        except Exception as exc:
-            raise StoreError(f"Writing to the Chroma index failed: {exc}. Run the ingest again; it resumes.") from exc
+        # Not a vector: the record's one-number embedding only satisfies Chroma.
+        self._upsert(self.census, [_CENSUS_ID], [census.to_json()], [{"builder": census.builder}],
+                     np.ones((1, 1), dtype=np.float32))
 
     def delete_chunks(self, ids: Iterable[str]) -> None:
         self._delete(self.chunks, list(ids))
