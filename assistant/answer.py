@@ -12,7 +12,8 @@ import time
 
 from .calibration import CALIBRATION, Calibration
 from .config import Settings
-from .i18n import Translator, format_number, language_name
+from .citations import block_quote, source_list, sources
+from .i18n import Translator, format_number
 from .question import asks_for, carries
 from .retrieval import Retrieval, ScoredSentence, names_and_numbers, word_set
 from .types import Answer, Citation, Quote, SafeguardingNotice
@@ -78,24 +79,11 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
     chosen.sort(key=lambda s: (doc_order.index(s.doc_id), s.start))
     return [
         Quote(text=s.text, doc_id=s.doc_id, chunk_id=s.chunk.chunk_id, start=s.start, end=s.end,
-              language=s.chunk.language, score=round(score(s), 4),
+              language=s.chunk.language, score=round(score(s), 4), doc_sha256=s.chunk.doc_sha256,
               citation=Citation(title=s.chunk.title, source_url=s.chunk.source_url,
                                 section=s.chunk.section, page=s.chunk.page))
         for s in chosen
     ]
-
-
-def citation_line(quote: Quote, tr: Translator) -> str:
-    """"— [Title](link), Section, page 3 · language" for one quote."""
-    c = quote.citation
-    title = f"[{c.title}]({c.source_url})" if c.source_url else c.title
-    parts = [title]
-    if c.section and c.section != c.title:
-        parts.append(c.section)
-    if c.page is not None:
-        parts.append(tr.gettext("page {page}").format(page=c.page))
-    lang = language_name(quote.language, tr.locale)
-    return "— " + ", ".join(parts) + (f" · {lang}" if lang else "")
 
 
 def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "", help_line: str = "") -> str:
@@ -117,13 +105,10 @@ def render_answer(quotes: list[Quote], tr: Translator, *, notice_md: str = "", h
             blocks.append(help_line)
         return "\n\n".join(blocks)
     blocks.append(tr.gettext("This is what the documents say, quoted word for word:"))
-    for q in quotes:
-        quoted = q.text.replace("\n", " ")
-        blocks.append(f"> {quoted}\n>\n> {citation_line(q, tr)}")
-    sources = list(dict.fromkeys((q.citation.title, q.citation.source_url) for q in quotes))
-    heading = tr.ngettext("{n} source", "{n} sources", len(sources)).format(n=format_number(len(sources), tr.locale))
-    lines = [f"- [{t}]({u})" if u else f"- {t}" for t, u in sources]
-    blocks.append(f"**{heading}**\n" + "\n".join(lines))
+    blocks += [block_quote(q, tr) for q in quotes]
+    documents = sources(quotes)
+    heading = tr.ngettext("{n} source", "{n} sources", len(documents)).format(n=format_number(len(documents), tr.locale))
+    blocks.append(f"**{heading}**\n" + source_list(documents))
     return "\n\n".join(blocks)
 
 

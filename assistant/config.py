@@ -6,6 +6,7 @@ This is the only module that reads the environment for the assistant's own setti
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Mapping
@@ -15,6 +16,9 @@ from .errors import ConfigError
 
 LOCALES = ("en", "da", "de", "et", "fi", "is", "lv", "lt", "nb", "pl", "sv", "uk")
 RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+FEEDBACK_QUESTIONS = ("masked", "none")
+# A CSP source expression for frame-ancestors: a keyword, or a scheme with a host (maybe *.host) and port.
+_FRAME_ANCESTOR = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +66,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     concurrency: int = 32
+    rate_limit: int = 20
+    trusted_proxies: int = 0
+    frame_ancestors: str = "'self'"
+    feedback_questions: str = "masked"
+    feedback_days: int = 180
     default_locale: str = "en"
     country: str = ""
     max_message_chars: int = 2000
@@ -119,6 +128,18 @@ class Settings:
             raise bad("port", "must be between 1 and 65535")
         if not 1 <= self.concurrency <= 64:
             raise bad("concurrency", "must be between 1 and 64")
+        if not 0 <= self.rate_limit <= 10000:
+            raise bad("rate_limit", "must be between 0 (no limit) and 10000 messages a minute")
+        if not 0 <= self.trusted_proxies <= 10:
+            raise bad("trusted_proxies", "must be between 0 (X-Forwarded-For ignored) and 10")
+        bad_origins = [o for o in self.frame_ancestors.split() if not _FRAME_ANCESTOR.fullmatch(o)]
+        if bad_origins or not self.frame_ancestors.split():
+            raise bad("frame_ancestors", f"{' '.join(bad_origins) or 'empty'}: give origins such as https://cbss.org "
+                                         "separated by spaces, or 'self' or 'none'")
+        if self.feedback_questions not in FEEDBACK_QUESTIONS:
+            raise bad("feedback_questions", f"{self.feedback_questions!r} is not one of {', '.join(FEEDBACK_QUESTIONS)}")
+        if not 1 <= self.feedback_days <= 3650:
+            raise bad("feedback_days", "must be between 1 and 3650 days")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", "must start with http:// or https:// (e.g. http://127.0.0.1:8000)")
         if self.max_message_chars < 10:
@@ -145,6 +166,11 @@ ENV_HELP: dict[str, str] = {
     "host": "Address the web chat listens on.",
     "port": "Port of the web chat.",
     "concurrency": "Questions the web chat answers at the same time (page and API together); more wait in Gradio's queue.",
+    "rate_limit": "Messages one client (address) may send per minute, chat and API together; more are answered with a request to wait. 0 = no limit.",
+    "trusted_proxies": "Reverse proxies in front of the chat: with N > 0 the client address is the N-th entry from the right of `X-Forwarded-For`; with 0 the header is ignored.",
+    "frame_ancestors": "Origins allowed to embed the chat in a frame, separated by spaces (CSP `frame-ancestors`), e.g. `https://cbss.org`; `'self'` = only the chat's own origin.",
+    "feedback_questions": "What feedback keeps of the question: `masked` (e-mails, phone and identity numbers masked; a message that raised the safety notice is never kept) or `none`.",
+    "feedback_days": "Days a feedback row is kept; older rows are deleted.",
     "default_locale": "Interface language when the browser asks for none we have.",
     "country": "ISO country code (e.g. `SE`) whose child helpline the safety notice shows; empty = from the interface language.",
     "max_message_chars": "Longest message accepted.",

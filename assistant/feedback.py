@@ -1,9 +1,12 @@
 """Feedback on answers: thumbs up/down with an optional comment, kept in SQLite.
 
-Each row holds the question, the ids of the quotes the answer gave, the interface locale,
-the rating, the comment and the day it was given; nothing else about the person (no IP,
-no session, no user agent, no time of day). ``export_csv`` hands the rows to the
-evaluation team. A corrupt database file is moved aside (never deleted) and a fresh one started.
+Each row holds the question (masked, or not at all: ``questions``), the ids of the quotes the
+answer gave, the interface locale, the rating, the comment (masked) and the day it was given;
+nothing else about the person (no IP, no session, no user agent, no time of day). A question
+that raised the safety notice is never kept: it may be a child's disclosure, with names that
+no mask recognises. Rows older than ``keep_days`` are deleted. ``export_csv`` hands the rows
+to the evaluation team. A corrupt database file is moved aside (never deleted) and a fresh one
+started.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ import logging
 import sqlite3
 import threading
 from contextlib import closing
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Iterable, Sequence
 
 from .config import LOCALES
 from .errors import InputError
+from .privacy import mask_personal_data
 from .types import Quote
 
-__all__ = ["FeedbackStore", "RATINGS", "MAX_COMMENT_CHARS", "quote_id"]
+__all__ = ["FeedbackStore", "RATINGS", "MAX_COMMENT_CHARS", "quote_id", "WITHHELD"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,9 @@ RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 2000
 MAX_QUESTION_CHARS = 20000  # far above any accepted message; only guards the table's size
 CSV_COLUMNS = ("id", "day", "locale", "rating", "question", "quote_ids", "comment")
+WITHHELD = ""  # the question column of a row whose question is not kept
+# 1: questions and comments masked (rows written before were masked when the file was first opened).
+_SCHEMA_VERSION = 1
 # Only these mean the file itself is bad; "database is locked" or "unable to open" must not move it.
 _CORRUPT_CODES = (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
 
@@ -46,8 +53,12 @@ CREATE TABLE IF NOT EXISTS feedback (
 
 
 def quote_id(quote: Quote) -> str:
-    """A readable, stable id for a quote: ``<doc_id>#<start>-<end>`` (offsets into the document text)."""
-    return f"{quote.doc_id}#{quote.start}-{quote.end}"
+    """A readable, stable id for a quote: ``<doc_id>@<sha256 prefix>#<start>-<end>``.
+
+    The offsets point into the text of the document version named by the hash of its source
+    file, so after the document is edited the id still says which text was quoted."""
+    version = f"@{quote.doc_sha256[:12]}" if quote.doc_sha256 else ""
+    return f"{quote.doc_id}{version}#{quote.start}-{quote.end}"
 
 
 class FeedbackStore:
@@ -57,8 +68,12 @@ class FeedbackStore:
     connections must not cross threads. The file's health is checked once, on first use.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, questions: str = "masked", keep_days: int = 180) -> None:
+        if questions not in ("masked", "none"):
+            raise ValueError(f"questions must be 'masked' or 'none', not {questions!r}")
         self.path = Path(path)
+        self.questions = questions
+        self.keep_days = keep_days
         self._checked = False
         self._check_lock = threading.Lock()
 
@@ -71,6 +86,12 @@ class FeedbackStore:
                     self._checked = True
         conn = sqlite3.connect(self.path, timeout=10)
         conn.execute(_SCHEMA)
+        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+            with conn:  # rows kept by an older version held the question as typed
+                rows = conn.execute("SELECT id, question, comment FROM feedback").fetchall()
+                conn.executemany("UPDATE feedback SET question = ?, comment = ? WHERE id = ?",
+                                 [(mask_personal_data(q), mask_personal_data(c), i) for i, q, c in rows])
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
         return conn
 
     def _set_aside_if_corrupt(self) -> None:
@@ -111,8 +132,14 @@ class FeedbackStore:
         locale: str,
         rating: str,
         comment: str = "",
+        *,
+        notice: bool = False,
     ) -> int:
-        """Store one rating and return its row id. ``comment`` is cut to 2,000 characters."""
+        """Store one rating and return its row id; rows past ``keep_days`` go at the same time.
+
+        The question is masked (or withheld with ``questions="none"``, and always when the
+        answer carried the safety notice: ``notice``); the comment is masked and cut to 2,000
+        characters."""
         if rating not in RATINGS:
             raise InputError("Rating {rating} is not valid; use up or down.", rating=repr(rating))
         if locale not in LOCALES:
@@ -120,26 +147,35 @@ class FeedbackStore:
         ids = [str(q).strip() for q in quote_ids if str(q).strip()]
         if any(" " in q for q in ids):
             raise InputError("Quote ids must not contain spaces; use quote_id() to make them.")
+        kept = WITHHELD if notice or self.questions == "none" else mask_personal_data((question or "")[:MAX_QUESTION_CHARS])
+        today = datetime.now(timezone.utc).date()
         row = (
-            datetime.now(timezone.utc).date().isoformat(),
+            today.isoformat(),
             locale,
             rating,
-            (question or "")[:MAX_QUESTION_CHARS],
+            kept,
             " ".join(ids),
-            (comment or "").strip()[:MAX_COMMENT_CHARS],
+            mask_personal_data((comment or "").strip()[:MAX_COMMENT_CHARS]),
         )
         with closing(self._connect()) as conn, conn:
+            self._expire(conn)
             cursor = conn.execute(
                 "INSERT INTO feedback (day, locale, rating, question, quote_ids, comment) VALUES (?, ?, ?, ?, ?, ?)",
                 row,
             )
             return int(cursor.lastrowid or 0)
 
+    def _expire(self, conn: sqlite3.Connection) -> None:
+        oldest = datetime.now(timezone.utc).date() - timedelta(days=self.keep_days)
+        conn.execute("DELETE FROM feedback WHERE day < ?", (oldest.isoformat(),))
+
     def rows(self) -> list[dict[str, object]]:
         """Every row, oldest first, as dicts keyed by the CSV columns (``quote_ids`` as a list)."""
         if not self.path.exists():
             return []
         with closing(self._connect()) as conn:
+            with conn:
+                self._expire(conn)
             cursor = conn.execute(f"SELECT {', '.join(CSV_COLUMNS)} FROM feedback ORDER BY id")
             result = [dict(zip(CSV_COLUMNS, values)) for values in cursor.fetchall()]
         for row in result:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from pathlib import Path
 from typing import Any, Callable
 
 import yaml
 
+from .citations import web_link
 from .config import LOCALES
 from .errors import LoaderError
 from .types import Document, Section
@@ -24,6 +26,7 @@ MANIFEST = "manifest.yaml"
 MAX_BYTES = 50 * 1024 * 1024
 META_KEYS = ("title", "language", "source_url", "kind")
 TEXT_SUFFIXES = (".md", ".txt", ".html", ".htm")
+log = logging.getLogger(__name__)
 
 # (start offset, section title, page) — turned into contiguous Sections by _sections().
 Mark = tuple[int, str, "int | None"]
@@ -104,7 +107,7 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
         doc_id=doc_id,
         title=meta("title", _stem_title(path)),
         language=_language(meta("language", "en"), name),
-        source_url=meta("source_url", ""),
+        source_url=_web_address(meta("source_url", ""), name),
         text=text,
         sections=_sections(text, marks),
         kind=meta("kind", "document"),
@@ -113,6 +116,16 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _web_address(url: str, name: str) -> str:
+    """``url`` when it is an http(s) address; otherwise '' and a warning (a ``javascript:`` or
+    ``data:`` link in a document's metadata must never become a link in an answer)."""
+    if url and not web_link(url):
+        log.warning("%s: source_url %r is not an http:// or https:// address; it was dropped and the "
+                    "document is cited without a link. Give the page's web address.", name, url[:200])
+        return ""
+    return url
 
 
 def _language(code: str, name: str) -> str:

@@ -76,6 +76,7 @@ class Quote:
     language: str
     score: float
     citation: Citation
+    doc_sha256: str = ""  # of the source file the offsets refer to (feedback names it)
 
 
 @dataclass(frozen=True)

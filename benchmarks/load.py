@@ -93,7 +93,9 @@ def start_server(log: IO[bytes], startup_timeout: float) -> tuple[subprocess.Pop
     """Start `assistant serve` on a free loopback port and wait until it answers HTTP."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**OFFLINE_ENV, **os.environ}  # ASSISTANT_* and an operator's own values pass through
+    # ASSISTANT_* and an operator's own values pass through; every client comes from one loopback
+    # address, so the per-client rate limit is off unless the operator asks for it.
+    env = {**OFFLINE_ENV, "ASSISTANT_RATE_LIMIT": "0", **os.environ}
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + startup_timeout

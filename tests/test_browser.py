@@ -16,7 +16,7 @@ import pytest
 
 from assistant.feedback import quote_id
 from assistant.i18n import language_name
-from assistant.web import _ALREADY, _THANKS, EXAMPLES, FEEDBACK_FILE, LABELS
+from assistant.web.page import _ALREADY, _THANKS, EXAMPLES, FEEDBACK_FILE, LABELS
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"

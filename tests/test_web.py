@@ -9,7 +9,7 @@ import pytest
 
 from assistant.config import LOCALES
 from assistant.i18n import language_name
-from assistant.web import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_sources
+from assistant.web.page import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_sources
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The web chat: ``build_app(assistant)`` returns a ``gr.Blocks``; ``serve()`` launches it.
+"""The Gradio page: ``build_app(assistant)`` returns a ``gr.Blocks``; ``serve()`` launches it.
 
 Handlers only call the service (``Assistant.ask``) and the feedback store; every text they
 show comes from the Babel catalogues. Static labels reach the browser through ``gr.I18n``
@@ -16,19 +16,22 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .config import LOCALES, apply_offline_env
-from .errors import AssistantError, InputError
-from .feedback import FeedbackStore, quote_id
-from .i18n import N_, Catalogues, Translator, country_for_locale, country_name, language_name, negotiate
-from .safeguarding import render_notice, tel_link
-from .types import Answer, SafeguardingNotice, Turn
+from ..citations import escape_markdown, source_list, sources
+from ..config import LOCALES, apply_offline_env
+from ..errors import InputError
+from ..feedback import FeedbackStore, quote_id
+from ..i18n import N_, Catalogues, Translator, country_for_locale, country_name, language_name, negotiate
+from ..safeguarding import render_notice, tel_link
+from ..types import Answer, SafeguardingNotice, Turn
+from .limits import RateLimit, client_address
+from .middleware import ApiDefaults, SecurityHeaders
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .service import Assistant
+    from ..service import Assistant
 
-__all__ = ["build_app", "launch_options", "serve", "LABELS", "EXAMPLES", "API_NAME"]
+__all__ = ["build_app", "launch_options", "serve", "LABELS", "EXAMPLES", "API_NAME", "FEEDBACK_FILE"]
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,9 @@ _THANKS = N_("Thank you, your feedback was saved.")
 _ALREADY = N_("You have already rated this answer. Thank you!")
 _NOTHING_TO_RATE = N_("Ask a question first, then rate the answer.")
 _NO_COUNTRY = N_("Not chosen")
+_TOO_MANY = N_("You have sent many messages in a short time. Please wait a minute, then ask again.")
+_NOT_SAVED = N_("Sorry, your feedback could not be saved just now. Please try again later.")
+_UNKNOWN_LOCALE = N_("Locale {locale} is not supported; use one of {locales}.")
 
 CSS = """
 .gradio-container { max-width: 980px !important; margin: 0 auto !important; }
@@ -109,9 +115,18 @@ def build_i18n(catalogues: Catalogues) -> "gr.I18n":
 
 
 def launch_options(assistant: "Assistant") -> dict[str, Any]:
-    """Arguments for ``Blocks.launch`` that belong to the page (i18n, css, theme, footer)."""
+    """Arguments for ``Blocks.launch`` that belong to the page (i18n, css, theme, footer, and the
+    HTTP layer: security headers, the API's defaults)."""
     gr = _import_gradio()
+    from starlette.middleware import Middleware
+
+    settings = assistant.settings
+    middleware = [
+        Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
+        Middleware(ApiDefaults, defaults={API_NAME: ["", settings.default_locale, ""]}),
+    ]
     return {
+        "app_kwargs": {"middleware": middleware},
         "i18n": build_i18n(assistant.catalogues),
         "css": CSS,
         "theme": gr.themes.Default(primary_hue="blue"),  # local fonts only; white on blue-600 reads well
@@ -126,20 +141,6 @@ def _quote_ids(answer: Answer) -> list[str]:
     return [quote_id(q) for q in answer.quotes]
 
 
-def _sources(answer: Answer) -> list[tuple[str, str]]:
-    """(title, link) of each document the answer quotes, in the answer's order."""
-    seen: dict[str, tuple[str, str]] = {}
-    for q in answer.quotes:
-        key = q.citation.source_url or q.doc_id
-        seen.setdefault(key, (q.citation.title or q.doc_id, q.citation.source_url))
-    return list(seen.values())
-
-
-def _md_link(title: str, url: str) -> str:
-    safe = title.replace("[", "(").replace("]", ")")
-    return f"[{safe}]({url})" if url else safe
-
-
 def render_sources(tr: Translator, last: dict[str, Any] | None) -> str:
     """The "Sources" area: the documents quoted by the last answer, as links."""
     lines = [f"### {tr.gettext(LABELS['sources'])}"]
@@ -148,7 +149,7 @@ def render_sources(tr: Translator, last: dict[str, Any] | None) -> str:
     elif not last["sources"]:
         lines.append(tr.gettext(_ABSTAINED))
     else:
-        lines += [f"- {_md_link(title, url)}" for title, url in last["sources"]]
+        lines.append(source_list(last["sources"]))
     return "\n".join(lines)
 
 
@@ -207,7 +208,10 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
     gr = _import_gradio()
     cats = assistant.catalogues
     default_locale = assistant.settings.default_locale
-    store = FeedbackStore(assistant.settings.data_dir / FEEDBACK_FILE)
+    settings = assistant.settings
+    store = FeedbackStore(settings.data_dir / FEEDBACK_FILE, questions=settings.feedback_questions,
+                          keep_days=settings.feedback_days)
+    limit = RateLimit(settings.rate_limit)
     i18n = build_i18n(cats)
     emergency = _emergency_number(assistant)
     default_tr = cats.translator(default_locale)
@@ -215,6 +219,16 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
 
     def tr_of(locale: str | None) -> Translator:
         return cats.translator(locale if locale in LOCALES else default_locale)
+
+    def over_limit(request: "gr.Request | None") -> bool:
+        """Counts the message; True when its sender has sent too many in the last minute."""
+        if request is None:
+            return False
+        peer = request.client.host if request.client else None
+        return not limit.allow(client_address(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies))
+
+    def wait_text(tr: Translator, where: str | None) -> str:
+        return tr.gettext(_TOO_MANY) + "\n\n" + assistant.safeguarding.help_line(chosen_country(assistant, where) or None, tr)
 
     # gr.I18n does not translate the document title; set_lang_js below does.
     with gr.Blocks(title=default_tr.gettext(LABELS["title"]), analytics_enabled=False) as demo:
@@ -239,6 +253,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
 
         chatbot = gr.Chatbot(label=i18n("chat"), elem_id="chat", placeholder=i18n("chat_placeholder"),
                              feedback_options=None, buttons=["copy"], height="60vh", min_height=280,
+                             latex_delimiters=[],  # "$$" in a document or a message is text, not a formula
                              show_label=True, group_consecutive_messages=False)
         switch_btn = gr.Button("", visible=False, size="sm", elem_id="switch-language")
         with gr.Row(elem_id="ask-row"):
@@ -252,7 +267,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             with gr.Row():
                 example_btns = [gr.Button(default_tr.gettext(q), size="sm", elem_id=f"example-{i}", min_width=120)
                                 for i, q in enumerate(EXAMPLES)]
-        sources = gr.Markdown(render_sources(default_tr, None), elem_id="sources")
+        sources = gr.Markdown(render_sources(default_tr, None), elem_id="sources", latex_delimiters=[])
         with gr.Column(elem_id="feedback"):
             rate_md = gr.Markdown("**" + i18n("rate") + "**", elem_id="feedback-label")
             comment = gr.Textbox(label=i18n("comment"), placeholder=i18n("comment_placeholder"), lines=1,
@@ -331,12 +346,16 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
         # -- chat --------------------------------------------------------------------------
         chat_outputs = [chatbot, question_box, sources, switch_btn, switch_to, last, turns, feedback_status]
 
-        def chat_turn(text: str, chat: list, history: list, locale: str, where: str):
+        def chat_turn(text: str, chat: list, history: list, locale: str, where: str, request: gr.Request):
             tr = tr_of(locale)
             chat = list(chat or [])
             text = text if isinstance(text, str) else ""
-            if text.strip():
-                chat.append({"role": "user", "content": text})
+            if text.strip():  # shown as typed: what a person writes is text, never markup
+                chat.append({"role": "user", "content": escape_markdown(text)})
+            if over_limit(request):
+                chat.append({"role": "assistant", "content": wait_text(tr, where)})
+                yield chat, text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""  # keep the text to send later
+                return
             chat.append({"role": "assistant", "content": tr.gettext(_SEARCHING)})
             yield chat, "", gr.skip(), gr.Button(visible=False), None, gr.skip(), gr.skip(), ""
             try:
@@ -352,7 +371,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 chat[-1] = {"role": "assistant", "content": partial}
                 yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = {"question": answer.question, "quote_ids": _quote_ids(answer), "locale": answer.locale,
-                      "sources": _sources(answer), "rated": False}
+                      "sources": sources(answer.quotes), "notice": answer.notice is not None, "rated": False}
             other = answer.detected_language
             offer = other in LOCALES and other != tr.locale
             switch = gr.Button(value=cats.translator(other).gettext(_SWITCH).format(language=language_name(other)),
@@ -383,7 +402,12 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 return [tr.gettext(_NOTHING_TO_RATE), gr.skip(), gr.skip()]
             if last_answer.get("rated"):
                 return [tr.gettext(_ALREADY), gr.skip(), gr.skip()]
-            store.add(last_answer["question"], last_answer["quote_ids"], last_answer["locale"], rating, note or "")
+            try:
+                store.add(last_answer["question"], last_answer["quote_ids"], last_answer["locale"], rating, note or "",
+                          notice=bool(last_answer.get("notice", True)))
+            except Exception:  # a full disk or a locked file: say so, keep the comment to send again
+                log.exception("feedback could not be saved")
+                return [tr.gettext(_NOT_SAVED), gr.skip(), gr.skip()]
             return [tr.gettext(_THANKS), "", {**last_answer, "rated": True}]
 
         for btn, rating in ((up, "up"), (down, "down")):
@@ -391,14 +415,22 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                       [comment, last, language], [feedback_status, comment, last], api_visibility="private")
 
         # -- API ---------------------------------------------------------------------------
-        def api_respond(message: str, locale: str = default_locale, country: str = "") -> str:
+        def api_respond(message: str, locale: str = default_locale, country: str = "",
+                        request: gr.Request = None) -> str:  # type: ignore[assignment] - Gradio fills it in
             """Answer a question; returns the whole Markdown reply (notice, framing, verbatim quotes, sources).
 
+            ``locale`` defaults to the operator's default language; an unknown one is refused.
             ``country`` (ISO code, e.g. "SE") puts that country's helpline first in a safety notice."""
+            locale = (locale or default_locale).strip().lower() if isinstance(locale, str) else default_locale
+            if locale not in LOCALES:
+                raise gr.Error(default_tr.gettext(_UNKNOWN_LOCALE).format(locale=repr(locale), locales=" ".join(LOCALES)),
+                               print_exception=False)
             tr = tr_of(locale)
+            if over_limit(request):
+                return wait_text(tr, country)
             try:
                 return assistant.ask(message, locale=tr.locale, country=chosen_country(assistant, country) or None).text
-            except AssistantError as exc:
+            except Exception as exc:  # never a traceback to the caller
                 if not isinstance(exc, InputError):
                     log.exception("answering failed")
                 raise gr.Error(_error_text(exc, tr, emergency), print_exception=False) from exc
