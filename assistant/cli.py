@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Sequence
 
 from .config import ENV_HELP, LOCALES, Settings, apply_offline_env
-from .errors import AssistantError
+from .errors import AssistantError, InputError
+
+log = logging.getLogger("assistant")
 
 
 
@@ -91,7 +93,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "feedback":
         from .feedback import FeedbackStore
 
-        store = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+        store = FeedbackStore(settings.data_dir / "feedback.sqlite3", questions=settings.feedback_questions,
+                              keep_days=settings.feedback_days)
+        if args.out is not None and args.out.is_dir():
+            raise InputError("{path} is a folder; give a file name, e.g. {path}/feedback.csv", path=args.out)
         count = store.export_csv(args.out if args.out else sys.stdout)
         print(f"exported {count} feedback rows" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
         return 0
@@ -134,6 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except OSError as exc:  # a path that cannot be written or read: say which and why
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"error: cannot use{where}: {exc.strerror or exc}; check the path and its permissions", file=sys.stderr)
+        return 2
+    except Exception as exc:  # never a traceback for the person at the terminal; -v logs it
+        log.info("unexpected failure", exc_info=True)  # shown with -v
+        print(f"error: unexpected {type(exc).__name__}: {exc}. Run again with -v for details; "
+              "if it persists, report it with that output.", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -107,6 +107,30 @@ def app_url(shipped_assistant):
         demo.close()
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, through Playwright (never `playwright install`)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium chromium-driver`, "
+                    "done by `make browser`)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright from PyPI (pip install -e '.[test]')")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 @pytest.fixture
 def tmp_settings(tmp_path: Path) -> Settings:
     """Settings with a fresh data dir on tmp_path and the shipped corpus."""

@@ -14,18 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CHROMIUM
+
 from assistant.feedback import quote_id
 from assistant.i18n import language_name
 from assistant.web.page import _ALREADY, _THANKS, EXAMPLES, FEEDBACK_FILE, LABELS
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
-]
 BROWSER_LOCALE = {"en": "en-US", "pl": "pl-PL", "lt": "lt-LT", "uk": "uk-UA"}
 SWITCH_TO = {"en": "de", "pl": "en", "lt": "uk", "uk": "lt"}  # the language each test switches to
 ANSWER_TIMEOUT = 120_000  # ms; the first question loads the model and the language detector
@@ -38,16 +33,6 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright from PyPI (pip install -e '.[test]')")
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -85,6 +85,52 @@ def test_quote_id_points_into_the_document_text():
         citation=Citation(title="Barnahus", source_url="https://example.org"),
     )
     assert quote_id(quote) == "guides/barnahus.md#12-20"
+    versioned = Quote(**{**quote.__dict__, "doc_sha256": "0123456789abcdef" * 4})
+    assert quote_id(versioned) == "guides/barnahus.md@0123456789ab#12-20", "the id names the document version"
+
+
+def test_questions_and_comments_are_stored_masked(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.add("Mein Name ist Anna, anna.berg@example.de, 0171 2345678: was ist Barnahus?", [], "de", "up",
+              "ruf mich an: +49 171 2345678, Personnummer 19121212-1212")
+    row = store.rows()[0]
+    assert row["question"] == "Mein Name ist Anna, [email], [phone]: was ist Barnahus?"
+    assert "2345678" not in row["comment"] and "1212" not in row["comment"]
+
+
+def test_a_question_that_raised_the_safety_notice_is_never_kept(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store.add("mein Stiefvater Jonas schlägt mich", ["a.md#0-10"], "de", "down", notice=True)
+    row = store.rows()[0]
+    assert row["question"] == "" and row["quote_ids"] == ["a.md#0-10"] and row["rating"] == "down"
+
+
+def test_questions_can_be_left_out_entirely(tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3", questions="none")
+    store.add("What is Barnahus?", [], "en", "up", "clear")
+    assert [(r["question"], r["comment"]) for r in store.rows()] == [("", "clear")]
+
+
+def test_rows_older_than_the_retention_are_deleted(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path, keep_days=30)
+    store.add("new", [], "en", "up")
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO feedback (day, locale, rating, question, quote_ids) VALUES ('2001-01-01', 'en', 'up', 'old', '')")
+    assert [r["question"] for r in store.rows()] == ["new"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM feedback").fetchone()[0] == 1, "deleted, not only hidden"
+
+
+def test_rows_kept_by_an_older_version_are_masked_when_the_file_is_opened(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as conn:  # the table as the previous version wrote it, with a raw question
+        conn.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL, locale TEXT NOT NULL, "
+                     "rating TEXT NOT NULL, question TEXT NOT NULL, quote_ids TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '')")
+        conn.execute("INSERT INTO feedback (day, locale, rating, question, quote_ids, comment) VALUES "
+                     "(date('now'), 'sv', 'up', 'ring mig på 070-123 45 67', '', 'mejla ola@example.se')")
+    row = FeedbackStore(path).rows()[0]
+    assert (row["question"], row["comment"]) == ("ring mig på [phone]", "mejla [email]")
 
 
 def _set_aside(folder):

@@ -16,7 +16,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..citations import escape_markdown, source_list, sources
+from ..citations import escape_markdown, source_list
+from ..citations import sources as cited_documents
 from ..config import LOCALES, apply_offline_env
 from ..errors import InputError
 from ..feedback import FeedbackStore, quote_id
@@ -371,7 +372,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 chat[-1] = {"role": "assistant", "content": partial}
                 yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             record = {"question": answer.question, "quote_ids": _quote_ids(answer), "locale": answer.locale,
-                      "sources": sources(answer.quotes), "notice": answer.notice is not None, "rated": False}
+                      "sources": cited_documents(answer.quotes), "notice": answer.notice is not None, "rated": False}
             other = answer.detected_language
             offer = other in LOCALES and other != tr.locale
             switch = gr.Button(value=cats.translator(other).gettext(_SWITCH).format(language=language_name(other)),
