@@ -1,9 +1,9 @@
 """Privacy of chat messages in logs.
 
-Messages are never stored by default. Logs carry only an event name and the message
-length; with the debug setting on they also carry the message, with e-mail addresses,
-phone numbers and personal identity numbers masked as ``[email]``, ``[phone]`` and
-``[id-number]``.
+Chat messages are never stored (feedback keeps a masked copy of a rated question, see
+``feedback.py``). Logs carry only an event name and the message length; with the debug
+setting on they also carry the message, with e-mail addresses, phone numbers and personal
+identity numbers masked as ``[email]``, ``[phone]`` and ``[id-number]``.
 
 Identity numbers of the region that are recognised by shape:
     SE personnummer      YYMMDD-XXXX, YYMMDD+XXXX, YYYYMMDD-XXXX, or 10/12 digits (Luhn)
