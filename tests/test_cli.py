@@ -74,3 +74,17 @@ def test_ask_json_and_readable_errors(tmp_path):
     bad = run(["ask", "x"], {**env, "ASSISTANT_CHROMA_URL": "http://127.0.0.1:9"}, tmp_path)
     assert bad.returncode == 2 and "chroma run" in bad.stderr and "Traceback" not in bad.stderr
     assert re.search(r"error: .*ASSISTANT_PORT", run(["ask", "x"], {"ASSISTANT_PORT": "x"}, tmp_path).stderr)
+
+
+@pytest.mark.parametrize("target, says", [("folder", "is a folder; give a file name"),
+                                          ("missing/dir/x.csv", None), ("file-as-dir/x.csv", "cannot use")])
+def test_feedback_export_to_an_unusable_path_is_one_readable_line(tmp_path, monkeypatch, capsys, target, says):
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file-as-dir").write_text("not a folder")
+    code = main(["feedback", "export", "--out", str(tmp_path / target)])
+    err = capsys.readouterr().err
+    if says is None:  # a missing folder is created
+        assert code == 0 and (tmp_path / target).is_file()
+    else:
+        assert code == 2 and says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
