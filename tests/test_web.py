@@ -132,3 +132,37 @@ def test_sources_area_and_stream_blocks(shipped_assistant):
 
 def test_language_choices_are_named_in_their_own_language():
     assert language_name("pl") == "polski" and language_name("uk") == "українська"
+
+
+@pytest.mark.parametrize("locale, header, query", [("pl", "pl-PL,pl;q=0.9", ""), ("lt", "en-US", "?lang=lt"),
+                                                   ("en", "", "")])
+def test_page_has_its_own_identity_in_the_page_language(app_url, shipped_assistant, locale, header, query):
+    import re
+
+    import httpx
+
+    tr = shipped_assistant.catalogues.translator(locale)
+    page = httpx.get(f"{app_url}/{query}", headers={"Accept-Language": header} if header else {}, trust_env=False).text
+    head = page.split("</head>")[0]
+    assert f'<html lang="{locale}">' in page
+    assert re.findall(r"<title>([^<]*)</title>", head) == [tr.gettext(LABELS["title"])]
+    assert re.findall(r'property="og:title" content="([^"]*)"', head) == [tr.gettext(LABELS["title"])]
+    assert len(re.findall(r'property="og:description"', head)) == 1 and 'name="description"' in head
+    assert "Gradio" not in " ".join(re.findall(r"<meta[^>]*>", head)) and "og:image" not in head
+    assert "gradio.app" not in head and "twitter:" not in head
+    icon = httpx.get(f"{app_url}/favicon.ico", trust_env=False)
+    assert icon.status_code == 200 and icon.text.startswith("<svg")
+
+
+def test_the_log_gives_the_address_and_never_suggests_a_public_link(shipped_assistant, capsys):
+    from conftest import free_port
+
+    from assistant.web import serve
+
+    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=False)
+    try:
+        out = capsys.readouterr()
+        assert f"The chat is served at {demo.local_url}" in out.out
+        assert "share=True" not in out.out + out.err and "public link" not in out.out + out.err
+    finally:
+        demo.close()

@@ -1,15 +1,19 @@
-"""What the HTTP layer adds around Gradio: security headers on every response, and the API's
-optional inputs filled in for callers that send only the message.
+"""What the HTTP layer adds around Gradio: security headers on every response, the API's
+optional inputs filled in for callers that send only the message, and the page's own identity
+(title, description, Open Graph tags, icon, ``lang``) in place of Gradio's.
 
 Both are plain ASGI middleware, given to Gradio's FastAPI app through ``launch(app_kwargs=…)``.
 """
 
 from __future__ import annotations
 
+import html
 import json
-from typing import Any, Awaitable, Callable, Sequence
+import re
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+from urllib.parse import parse_qs
 
-__all__ = ["SecurityHeaders", "ApiDefaults", "security_headers", "content_security_policy"]
+__all__ = ["SecurityHeaders", "ApiDefaults", "PageIdentity", "security_headers", "content_security_policy"]
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -144,3 +148,63 @@ async def _json_response(send: Send, status: int, payload: dict[str, Any]) -> No
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+# Gradio's page template carries its own og:/twitter: tags ("Gradio", "Click to try out the app!").
+_FOREIGN_META = re.compile(r'<meta\s+(?:property|name)="(?:og|twitter):[^"]*"[^>]*>\s*|<title>[^<]*</title>\s*'
+                           r'|<link\s+rel="(?:shortcut )?icon"[^>]*>\s*|<meta\s+name="description"[^>]*>\s*')
+_HTML_TAG = re.compile(r"<html(\s[^>]*)?>")
+
+
+class PageIdentity:
+    """The chat page's ``<title>``, description, Open Graph tags and icon, in the page language
+    (``?lang=``, else the browser's Accept-Language), instead of Gradio's generic ones.
+
+    ``titles``/``descriptions`` map a locale to its text; ``negotiate(lang_param, accept_language)``
+    returns the page's locale."""
+
+    def __init__(self, app: ASGIApp, *, titles: Mapping[str, str], descriptions: Mapping[str, str],
+                 negotiate: Callable[[str, str | None], str]) -> None:
+        self.app = app
+        self.titles, self.descriptions, self.negotiate = dict(titles), dict(descriptions), negotiate
+
+    def head(self, locale: str) -> str:
+        title, text = html.escape(self.titles[locale]), html.escape(self.descriptions[locale])
+        return (f"<title>{title}</title>\n<meta name=\"description\" content=\"{text}\">\n"
+                f"<meta property=\"og:title\" content=\"{title}\">\n<meta property=\"og:description\" content=\"{text}\">\n"
+                f"<meta property=\"og:type\" content=\"website\">\n<meta property=\"og:locale\" content=\"{locale}\">\n"
+                "<link rel=\"icon\" href=\"favicon.ico\" type=\"image/svg+xml\">\n")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path", "/").rstrip("/") != "":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        lang = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[0]
+        locale = self.negotiate(lang, headers.get("accept-language"))
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = b"".join(chunks)
+            kinds = {k.lower(): v for k, v in start.get("headers", [])}
+            if b"text/html" in kinds.get(b"content-type", b"") and not kinds.get(b"content-encoding"):
+                page = _FOREIGN_META.sub("", body.decode("utf-8"))
+                page = _HTML_TAG.sub(f'<html lang="{locale}">', page, count=1)
+                page = page.replace("</head>", self.head(locale) + "</head>", 1)
+                body = page.encode("utf-8")
+            kept = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+
+        await self.app(scope, receive, rewrite)

@@ -14,6 +14,7 @@ Gradio is imported inside the functions: importing this module stays cheap and o
 
 import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from ..citations import escape_markdown, source_list
@@ -25,7 +26,7 @@ from ..i18n import N_, Catalogues, Translator, country_for_locale, country_name,
 from ..safeguarding import render_notice, tel_link
 from ..types import Answer, SafeguardingNotice, Turn
 from .limits import RateLimit, client_address
-from .middleware import ApiDefaults, SecurityHeaders
+from .middleware import ApiDefaults, PageIdentity, SecurityHeaders
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -37,6 +38,7 @@ __all__ = ["build_app", "launch_options", "serve", "LABELS", "EXAMPLES", "API_NA
 log = logging.getLogger(__name__)
 
 API_NAME = "respond"
+FAVICON = Path(__file__).resolve().parent.parent / "data" / "favicon.svg"
 FEEDBACK_FILE = "feedback.sqlite3"
 
 # Static labels: key -> msgid. The same msgids feed gr.I18n (first paint) and the
@@ -122,12 +124,22 @@ def launch_options(assistant: "Assistant") -> dict[str, Any]:
     from starlette.middleware import Middleware
 
     settings = assistant.settings
+    cats = assistant.catalogues
+
+    def page_locale(lang: str, accept_language: str | None) -> str:  # as on_load, before a choice is known
+        lang = lang.strip().lower()
+        return lang if lang in LOCALES else negotiate(accept_language, default=settings.default_locale)
+
     middleware = [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(ApiDefaults, defaults={API_NAME: ["", settings.default_locale, ""]}),
+        Middleware(PageIdentity, negotiate=page_locale,
+                   titles={loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES},
+                   descriptions={loc: cats.translator(loc).gettext(LABELS["intro"]) for loc in LOCALES}),
     ]
     return {
         "app_kwargs": {"middleware": middleware},
+        "favicon_path": str(FAVICON),
         "i18n": build_i18n(assistant.catalogues),
         "css": CSS,
         "theme": gr.themes.Default(primary_hue="blue"),  # local fonts only; white on blue-600 reads well
@@ -457,10 +469,14 @@ def serve(assistant: "Assistant", *, host: str | None = None, port: int | None =
     demo.launch(
         server_name=host or assistant.settings.host,
         server_port=port or assistant.settings.port,
-        prevent_thread_lock=not block,
-        quiet=quiet,
+        prevent_thread_lock=True,
+        quiet=True,  # Gradio's own lines suggest share=True, which this chat must never use
         share=False,
         inbrowser=False,
         **launch_options(assistant),
     )
+    if not quiet:
+        print(f"The chat is served at {demo.local_url} (Ctrl+C stops it).", flush=True)
+    if block:
+        demo.block_thread()
     return demo
