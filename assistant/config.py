@@ -71,6 +71,7 @@ class Settings:
     frame_ancestors: str = "'self'"
     feedback_questions: str = "masked"
     feedback_days: int = 180
+    exit_url: str = "https://www.google.com/"
     default_locale: str = "en"
     country: str = ""
     max_message_chars: int = 2000
@@ -140,6 +141,8 @@ class Settings:
             raise bad("feedback_questions", f"{self.feedback_questions!r} is not one of {', '.join(FEEDBACK_QUESTIONS)}")
         if not 1 <= self.feedback_days <= 3650:
             raise bad("feedback_days", "must be between 1 and 3650 days")
+        if not re.fullmatch(r"https?://[^\s\"'<>]+", self.exit_url):
+            raise bad("exit_url", f"{self.exit_url!r} must be an http:// or https:// address (the neutral page the quick exit opens)")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", "must start with http:// or https:// (e.g. http://127.0.0.1:8000)")
         if self.max_message_chars < 10:
@@ -171,6 +174,7 @@ ENV_HELP: dict[str, str] = {
     "frame_ancestors": "Origins allowed to embed the chat in a frame, separated by spaces (CSP `frame-ancestors`), e.g. `https://cbss.org`; `'self'` = only the chat's own origin.",
     "feedback_questions": "What feedback keeps of the question: `masked` (e-mails, phone and identity numbers masked; a message that raised the safety notice is never kept) or `none`.",
     "feedback_days": "Days a feedback row is kept; older rows are deleted.",
+    "exit_url": "The neutral page that \"Leave this page\" (or Esc three times) replaces the chat with, at once and without a history entry.",
     "default_locale": "Interface language when the browser asks for none we have.",
     "country": "ISO country code (e.g. `SE`) whose child helpline the safety notice shows; empty = from the interface language.",
     "max_message_chars": "Longest message accepted.",

@@ -79,12 +79,12 @@ def _choose_language(page, code: str) -> None:
 
 
 def _ask_and_wait(page, question: str, answer) -> None:
-    """Type ``question``, press Enter and wait until the streamed answer and its sources are shown."""
+    """Type ``question``, press Enter and wait until the streamed answer and its source links are shown."""
     box = page.locator("#question textarea")
     box.fill(question)
     box.press("Enter")
     expect(page.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
-    expect(page.locator("#sources a").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    expect(page.locator("#chat a[href^='http']").first).to_be_visible(timeout=ANSWER_TIMEOUT)
     expect(page.locator("#chat .message").last).to_contain_text(_normalise(answer.quotes[-1].text)[:40],
                                                                timeout=ANSWER_TIMEOUT)
 
@@ -107,10 +107,11 @@ def test_chat_in_each_language(browser, app_url, shipped_assistant, locale):
         urls = {q.citation.source_url for q in answer.quotes}
         chat_links = {a.get_attribute("href") for a in page.locator("#chat a[href]").all()}
         assert urls & chat_links, "no quote's source link in the chat"
-        source_links = [a.get_attribute("href") for a in page.locator("#sources a[href]").all()]
+        source_links = [a.get_attribute("href") for a in page.locator("#chat a[href^='http']").all()]
         assert source_links and set(source_links) <= urls and all(re.match(r"https?://", u) for u in source_links)
+        assert page.locator("#sources").count() == 0, "sources are listed once, in the answer"
         # Links open beside the chat (it may be embedded in the site's page).
-        assert {a.get_attribute("target") for a in page.locator("#sources a[href], #chat a[href^='http']").all()} == {"_blank"}
+        assert {a.get_attribute("target") for a in page.locator("#chat a[href^='http']").all()} == {"_blank"}
         messages_before = page.locator("#chat .message").count()
 
         # Switch language: every label changes, the conversation stays.
@@ -201,13 +202,12 @@ def test_keyboard_alone_can_ask(browser, app_url, shipped_assistant):
         page.keyboard.press("Enter")
         expect(page.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
         expect(page.locator("#chat")).to_contain_text(question)
-        expect(page.locator("#sources a").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+        expect(page.locator("#chat a[href^='http']").first).to_be_visible(timeout=ANSWER_TIMEOUT)
 
         # Clear, from the keyboard too.
         page.locator("#clear").focus()
         page.keyboard.press("Enter")
         expect(page.locator("#chat .message")).to_have_count(0)
-        expect(page.locator("#sources a")).to_have_count(0)
     finally:
         context.close()
 
@@ -272,5 +272,71 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         page.wait_for_selector("#question textarea")
         page.locator("#help").click()
         expect(page.locator("#country input")).to_have_value("Finland")
+    finally:
+        context.close()
+
+
+def _box(page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def test_phone_first_screen_has_help_the_question_box_and_send(browser, app_url, shipped_assistant):
+    context, page = _open(browser, app_url, "en", viewport={"width": 390, "height": 844}, is_mobile=True,
+                          has_touch=True, device_scale_factor=2)
+    try:
+        for selector in ("#help-bar a[href='tel:112']", "#question textarea", "#send", "#quick-exit"):
+            box = _box(page, selector)
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 844, (selector, box)
+        assert _box(page, "#question")["width"] >= 0.95 * _box(page, "#help-bar")["width"], "the question box is full width"
+        assert _box(page, "#chat")["height"] < 200, "no empty chat box is reserved before the first question"
+
+        message = "my dad hits me and im scared to go home, where is a barnahus"
+        box = page.locator("#question textarea")
+        box.fill(message)
+        box.press("Enter")
+        expect(page.locator("#chat .message").last.locator("a[href='tel:112']")).to_be_visible(timeout=ANSWER_TIMEOUT)
+        page.wait_for_timeout(1000)  # the answer has streamed; the view moves to its start
+        top = page.evaluate("(() => { const r = document.querySelectorAll('#chat .message-row.bot-row'); "
+                            "return r[r.length - 1].getBoundingClientRect().top; })()")
+        assert 0 <= top < 844 / 2, f"the answer starts at {top} px, not near the top of the screen"
+        expect(page.locator("#quick-exit")).to_be_in_viewport()  # still in reach after scrolling
+        assert page.locator("#chat .icon-button-wrapper.top-panel").is_hidden(), "one clear control: the page's"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "phone-390x844-notice.png"))
+    finally:
+        context.close()
+
+
+def test_desktop_shows_the_question_box_without_scrolling(browser, app_url):
+    context, page = _open(browser, app_url, "en", viewport={"width": 1280, "height": 800})
+    try:
+        box = _box(page, "#question textarea")
+        assert box["y"] + box["height"] <= 800, box
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "desktop-1280x800.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("how", ["button", "escape"])
+def test_quick_exit_replaces_the_page_at_once(browser, app_url, shipped_assistant, how):
+    exit_url = shipped_assistant.settings.exit_url
+    context, page = _open(browser, app_url, "pl", viewport={"width": 390, "height": 844})
+    try:
+        tr = shipped_assistant.catalogues.translator("pl")
+        expect(page.locator("#quick-exit")).to_have_text(tr.gettext(LABELS["exit"]))
+        question = tr.gettext(EXAMPLES[0])
+        _ask_and_wait(page, question, shipped_assistant.ask(question, locale="pl"))
+        history = page.evaluate("history.length")
+        with page.expect_request(lambda r: r.url == exit_url and r.is_navigation_request(), timeout=10_000):
+            if how == "button":
+                page.locator("#quick-exit").click()
+            else:
+                page.locator("#question textarea").click()
+                for _ in range(3):
+                    page.keyboard.press("Escape")
+        # The neutral site cannot be reached from this machine; what matters is that the chat is gone.
+        page.wait_for_url(lambda url: not url.startswith(app_url), timeout=10_000)
+        assert page.evaluate("history.length") == history, "replaced, not added: Back does not return to the chat"
     finally:
         context.close()

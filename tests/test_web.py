@@ -9,7 +9,7 @@ import pytest
 
 from assistant.config import LOCALES
 from assistant.i18n import language_name
-from assistant.web.page import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_sources
+from assistant.web.page import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_help_bar
 
 pytestmark = pytest.mark.slow
 
@@ -119,11 +119,14 @@ def test_help_panel_puts_the_interface_country_first(shipped_assistant):
         assert safeguarding.emergency in text
 
 
-def test_sources_area_and_stream_blocks(shipped_assistant):
-    tr = shipped_assistant.catalogues.translator("en")
-    last = {"sources": [("Barnahus", "https://example.org/b")]}
-    assert "[Barnahus](https://example.org/b)" in render_sources(tr, last)
-    assert render_sources(tr, {"sources": []}) != render_sources(tr, None)
+def test_help_bar_names_112_and_the_country_helpline(shipped_assistant):
+    tr = shipped_assistant.catalogues.translator("sv")
+    bar = render_help_bar(shipped_assistant, tr)
+    assert "[112](tel:112)" in bar and "BRIS" in bar, bar
+    assert "MLL" in render_help_bar(shipped_assistant, tr, "FI")
+
+
+def test_stream_blocks():
     text = "Notice.\n\nFraming:\n\n> \"Quote.\"\n> — source"
     parts = list(_blocks(text))
     assert parts[0] == "Notice." and parts[-1] == text

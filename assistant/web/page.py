@@ -17,13 +17,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from ..citations import escape_markdown, source_list
-from ..citations import sources as cited_documents
+from ..citations import escape_markdown
 from ..config import LOCALES, apply_offline_env
 from ..errors import InputError
 from ..feedback import FeedbackStore, quote_id
 from ..i18n import N_, Catalogues, Translator, country_for_locale, country_name, language_name, negotiate
-from ..safeguarding import render_notice, tel_link
+from ..safeguarding import render_notice
 from ..types import Answer, SafeguardingNotice, Turn
 from .limits import RateLimit, client_address
 from .middleware import ApiDefaults, PageIdentity, SecurityHeaders
@@ -45,6 +44,7 @@ FEEDBACK_FILE = "feedback.sqlite3"
 # per-session relabelling, so the catalogues are the one source of truth.
 LABELS: dict[str, str] = {
     "title": N_("Child protection guidance assistant"),
+    "exit": N_("Leave this page"),
     "intro": N_(
         "This assistant answers questions about child protection in the Baltic Sea region by "
         "quoting documents of the Council of the Baltic Sea States word for word, with a link to each source."
@@ -60,7 +60,6 @@ LABELS: dict[str, str] = {
     "send": N_("Send"),
     "clear": N_("Clear conversation"),
     "examples": N_("Example questions"),
-    "sources": N_("Sources"),
     "rate": N_("Was this answer helpful?"),
     "comment": N_("Comment (optional)"),
     "comment_placeholder": N_("What was missing or wrong? Please do not write names or other personal details."),
@@ -75,12 +74,13 @@ EXAMPLES: tuple[str, ...] = (
     N_("What do the PROMISE Barnahus Quality Standards cover?"),
 )
 
-_EMERGENCY_LINK = N_("In an emergency call {number}; child helplines are listed under “{help}” below.")
+_EXIT_HINT = N_("To leave this page quickly, press “{exit}” or Esc three times.")
+# After an answer the view shows its start (the notice first, when there is one), not the chat's end.
+_SHOW_ANSWER_JS = ("() => { const rows = document.querySelectorAll('#chat .message-row.bot-row'); "
+                   "if (rows.length) rows[rows.length - 1].scrollIntoView({block: 'start'}); }")
 _SEARCHING = N_("Searching the documents…")
 _FAILED = N_("Sorry, the assistant could not answer just now. Please try again in a moment. In an emergency, call {number}.")
 _SWITCH = N_("Switch to {language}")
-_NO_SOURCES = N_("The documents quoted in an answer will be listed here.")
-_ABSTAINED = N_("No document answered the last question.")
 _THANKS = N_("Thank you, your feedback was saved.")
 _ALREADY = N_("You have already rated this answer. Thank you!")
 _NOTHING_TO_RATE = N_("Ask a question first, then rate the answer.")
@@ -90,16 +90,28 @@ _NOT_SAVED = N_("Sorry, your feedback could not be saved just now. Please try ag
 _UNKNOWN_LOCALE = N_("Locale {locale} is not supported; use one of {locales}.")
 
 CSS = """
-.gradio-container { max-width: 980px !important; margin: 0 auto !important; }
-#chat .message, #chat .prose, #sources, #help { overflow-wrap: anywhere; word-break: break-word; }
+.gradio-container { max-width: 980px !important; margin: 0 auto !important; padding-top: 44px !important; }
+#chat .message, #chat .prose, #help, #help-bar { overflow-wrap: anywhere; word-break: break-word; }
+#chat .message-row { scroll-margin-top: 52px; }  /* the answer start is not hidden under the quick exit */
 #chat blockquote { border-left: 4px solid var(--color-accent); margin: .5em 0; padding: .2em .8em; }
+/* Always in reach, on every screen: the quick exit stays in the corner while the page scrolls. */
+#quick-exit { position: fixed; top: 6px; right: 6px; z-index: 1000; width: auto; max-width: 60vw; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
 #top-bar { align-items: flex-end; }
-#heading h1 { font-size: clamp(1.4rem, 5vw, 2.1rem); overflow-wrap: normal; word-break: normal; hyphens: auto; }
+#heading h1 { font-size: clamp(1.3rem, 5vw, 2.1rem); margin: 0; overflow-wrap: normal; word-break: normal; hyphens: auto; }
+#help-bar { font-weight: 600; }
+/* One clear control: the page's translated button, not the chat's own (English-only) bin icon. */
+#chat .icon-button-wrapper.top-panel { display: none !important; }
+#help-bar a { white-space: nowrap; }
 #language, #country { max-width: 16rem; }
 #help li strong { white-space: nowrap; }  /* keep a number like "116 111" on one line */
 #examples button, #feedback-buttons button { white-space: normal; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
-@media (max-width: 480px) { .gradio-container { padding: 0 6px !important; } #language, #country { max-width: none; } }
+@media (max-width: 480px) {
+  .gradio-container { padding: 44px 6px 0 !important; }
+  #language, #country { max-width: none; }
+  #intro { font-size: .9rem; }
+  #send { width: 100%; }
+}
 """
 
 
@@ -140,6 +152,7 @@ def launch_options(assistant: "Assistant") -> dict[str, Any]:
     return {
         "app_kwargs": {"middleware": middleware},
         "favicon_path": str(FAVICON),
+        "js": _exit_shortcut_js(settings.exit_url),  # runs on load: Escape three times leaves the page
         "i18n": build_i18n(assistant.catalogues),
         "css": CSS,
         "theme": gr.themes.Default(primary_hue="blue"),  # local fonts only; white on blue-600 reads well
@@ -154,18 +167,6 @@ def _quote_ids(answer: Answer) -> list[str]:
     return [quote_id(q) for q in answer.quotes]
 
 
-def render_sources(tr: Translator, last: dict[str, Any] | None) -> str:
-    """The "Sources" area: the documents quoted by the last answer, as links."""
-    lines = [f"### {tr.gettext(LABELS['sources'])}"]
-    if not last:
-        lines.append(tr.gettext(_NO_SOURCES))
-    elif not last["sources"]:
-        lines.append(tr.gettext(_ABSTAINED))
-    else:
-        lines.append(source_list(last["sources"]))
-    return "\n".join(lines)
-
-
 def _emergency_number(assistant: "Assistant") -> str:
     """The emergency number from the safeguarding data (never written in code)."""
     return str(assistant.safeguarding.emergency)
@@ -176,6 +177,23 @@ def render_help(assistant: "Assistant", tr: Translator, country: str | None = No
     safeguarding = assistant.safeguarding
     first = (country or "").upper() or country_for_locale(tr.locale)
     return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=safeguarding.helplines(first)), tr)
+
+
+def render_help_bar(assistant: "Assistant", tr: Translator, country: str | None = None) -> str:
+    """One line at the top: 112 and the chosen country's (else the page language's) helpline, as tel: links."""
+    return assistant.safeguarding.help_line((country or "").upper() or country_for_locale(tr.locale) or None, tr)
+
+
+def _exit_js(url: str) -> str:
+    """Statements that empty the page at once and replace it (and its history entry) with ``url``."""
+    return f"document.body.innerHTML = ''; window.location.replace({json.dumps(url)});"
+
+
+def _exit_shortcut_js(url: str) -> str:
+    """Escape pressed three times within 1.5 s leaves the page, as the quick-exit button does."""
+    return ("() => { let count = 0, at = 0; document.addEventListener('keydown', (event) => { "
+            "if (event.key !== 'Escape') return; const now = Date.now(); count = now - at < 1500 ? count + 1 : 1; "
+            f"at = now; if (count >= 3) {{ {_exit_js(url)} }} }}, true); }}")
 
 
 def country_choices(assistant: "Assistant", tr: Translator) -> list[tuple[str, str]]:
@@ -191,11 +209,10 @@ def chosen_country(assistant: "Assistant", value: object) -> str:
 
 
 def _intro(assistant: "Assistant", tr: Translator) -> str:
-    number = _emergency_number(assistant)
     return " ".join([
         tr.gettext(LABELS["intro"]),
         tr.gettext(LABELS["not_emergency"]),
-        tr.gettext(_EMERGENCY_LINK).format(number=tel_link(number), help=tr.gettext(LABELS["help"])),
+        tr.gettext(_EXIT_HINT).format(exit=tr.gettext(LABELS["exit"])),
     ])
 
 
@@ -217,11 +234,13 @@ def _blocks(text: str) -> Iterator[str]:
 
 
 def build_app(assistant: "Assistant") -> "gr.Blocks":
-    """The chat page for ``assistant`` (launch it with ``serve`` or ``launch(**launch_options(...))``)."""
+    """The chat page for ``assistant`` (launch it with ``serve`` or ``launch(**launch_options(...))``).
+
+    Every handler returns ``{component: update}``: what it changes, by name."""
     gr = _import_gradio()
     cats = assistant.catalogues
-    default_locale = assistant.settings.default_locale
     settings = assistant.settings
+    default_locale = settings.default_locale
     store = FeedbackStore(settings.data_dir / FEEDBACK_FILE, questions=settings.feedback_questions,
                           keep_days=settings.feedback_days)
     limit = RateLimit(settings.rate_limit)
@@ -248,39 +267,41 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
         saved_locale = gr.BrowserState(None, storage_key="cbss-assistant-locale")
         saved_country = gr.BrowserState(None, storage_key="cbss-assistant-country")
         turns = gr.State([])  # (question, answer text) of earlier exchanges, for follow-ups
-        last = gr.State(None)  # the last answer, for feedback and the Sources area
+        last = gr.State(None)  # the last answer, for feedback
         switch_to = gr.State(None)
 
+        exit_btn = gr.Button(i18n("exit"), elem_id="quick-exit", variant="stop", size="sm", min_width=0)
         with gr.Row(elem_id="top-bar", equal_height=False):
-            with gr.Column(scale=4, min_width=260):  # on a phone the selector wraps below the heading
+            with gr.Column(scale=4, min_width=240):  # on a phone the selector wraps below the heading
                 heading = gr.Markdown("# " + i18n("title"), elem_id="heading")
             language = gr.Dropdown(choices, value=default_locale, label=i18n("language"), elem_id="language",
                                    filterable=False, interactive=True, scale=1, min_width=180)
-        intro = gr.Markdown(_intro(assistant, default_tr), elem_id="intro")
+        help_bar = gr.Markdown(render_help_bar(assistant, default_tr), elem_id="help-bar")
         with gr.Accordion(i18n("help"), open=False, elem_id="help") as help_box:
-            # The helpline shown first in a safety notice and below; remembered in this browser.
-            # Inside the help panel, so it costs the first screen of a phone nothing.
+            # The helpline shown first in a safety notice, in the help bar and below; remembered in this browser.
             country = gr.Dropdown(country_choices(assistant, default_tr), value="", label=i18n("country"),
                                   elem_id="country", filterable=False, interactive=True)
             help_md = gr.Markdown(render_help(assistant, default_tr), elem_id="help-text")
+        intro = gr.Markdown(_intro(assistant, default_tr), elem_id="intro")
 
+        # The chat grows with the conversation (no empty box reserved) and does not jump to its
+        # end: after an answer the page shows the answer's start (show_answer_js).
         chatbot = gr.Chatbot(label=i18n("chat"), elem_id="chat", placeholder=i18n("chat_placeholder"),
-                             feedback_options=None, buttons=["copy"], height="60vh", min_height=280,
-                             latex_delimiters=[],  # "$$" in a document or a message is text, not a formula
-                             show_label=True, group_consecutive_messages=False)
+                             feedback_options=None, buttons=["copy"], height=None, min_height=None, max_height=None,
+                             autoscroll=False, show_label=False, group_consecutive_messages=False,
+                             latex_delimiters=[])  # "$$" in a document or a message is text, not a formula
         switch_btn = gr.Button("", visible=False, size="sm", elem_id="switch-language")
         with gr.Row(elem_id="ask-row"):
             question_box = gr.Textbox(label=i18n("question"), placeholder=i18n("placeholder"), elem_id="question",
-                                 lines=1, max_lines=6, scale=5, min_width=200,
-                                 max_length=assistant.settings.max_message_chars,
-                                 html_attributes=gr.InputHTMLAttributes(enterkeyhint="send", autocomplete="off"))
+                                      lines=1, max_lines=6, scale=5, min_width=320,
+                                      max_length=settings.max_message_chars,
+                                      html_attributes=gr.InputHTMLAttributes(enterkeyhint="send", autocomplete="off"))
             send = gr.Button(i18n("send"), variant="primary", elem_id="send", scale=1, min_width=100)
         with gr.Column(elem_id="examples"):
             examples_md = gr.Markdown("**" + i18n("examples") + "**", elem_id="examples-label")
             with gr.Row():
                 example_btns = [gr.Button(default_tr.gettext(q), size="sm", elem_id=f"example-{i}", min_width=120)
                                 for i, q in enumerate(EXAMPLES)]
-        sources = gr.Markdown(render_sources(default_tr, None), elem_id="sources", latex_delimiters=[])
         with gr.Column(elem_id="feedback"):
             rate_md = gr.Markdown("**" + i18n("rate") + "**", elem_id="feedback-label")
             comment = gr.Textbox(label=i18n("comment"), placeholder=i18n("comment_placeholder"), lines=1,
@@ -291,38 +312,40 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             feedback_status = gr.Markdown("", elem_id="feedback-status")
         clear = gr.Button(i18n("clear"), elem_id="clear", size="sm", variant="secondary")
 
-        # -- language ----------------------------------------------------------------------
-        relabel_outputs = [language, country, heading, intro, help_box, help_md, chatbot, question_box, send,
-                           examples_md, *example_btns, sources, rate_md, comment, up, down, clear, switch_btn,
-                           feedback_status]
+        # -- quick exit: no server round trip; replace() leaves no history entry to come back to --
+        exit_btn.click(None, None, None, js=f"() => {{ {_exit_js(settings.exit_url)} }}")
 
-        def relabel(locale: str, last_answer: dict | None, where: str = "") -> list[Any]:
+        # -- language ----------------------------------------------------------------------
+        labelled = [language, country, exit_btn, heading, help_bar, help_box, help_md, intro, chatbot, question_box,
+                    send, examples_md, *example_btns, rate_md, comment, up, down, clear, switch_btn, feedback_status]
+
+        def relabel(locale: str, where: str = "") -> dict:
             tr = tr_of(locale)
             t = {key: tr.gettext(msgid) for key, msgid in LABELS.items()}
-            return [
-                gr.Dropdown(value=tr.locale, label=t["language"]),
-                gr.Dropdown(choices=country_choices(assistant, tr), value=where, label=t["country"]),
-                "# " + t["title"],
-                _intro(assistant, tr),
-                gr.Accordion(label=t["help"]),
-                render_help(assistant, tr, where),
-                gr.Chatbot(label=t["chat"], placeholder=t["chat_placeholder"]),
-                gr.Textbox(label=t["question"], placeholder=t["placeholder"]),
-                gr.Button(value=t["send"]),
-                f"**{t['examples']}**",
-                *[gr.Button(value=tr.gettext(q)) for q in EXAMPLES],
-                render_sources(tr, last_answer),
-                f"**{t['rate']}**",
-                gr.Textbox(label=t["comment"], placeholder=t["comment_placeholder"]),
-                gr.Button(value=t["up"]),
-                gr.Button(value=t["down"]),
-                gr.Button(value=t["clear"]),
-                gr.Button(visible=False),
-                "",
-            ]
+            return {
+                language: gr.Dropdown(value=tr.locale, label=t["language"]),
+                country: gr.Dropdown(choices=country_choices(assistant, tr), value=where, label=t["country"]),
+                exit_btn: gr.Button(value=t["exit"]),
+                heading: "# " + t["title"],
+                help_bar: render_help_bar(assistant, tr, where),
+                help_box: gr.Accordion(label=t["help"]),
+                help_md: render_help(assistant, tr, where),
+                intro: _intro(assistant, tr),
+                chatbot: gr.Chatbot(label=t["chat"], placeholder=t["chat_placeholder"]),
+                question_box: gr.Textbox(label=t["question"], placeholder=t["placeholder"]),
+                send: gr.Button(value=t["send"]),
+                examples_md: f"**{t['examples']}**",
+                **{btn: gr.Button(value=tr.gettext(q)) for btn, q in zip(example_btns, EXAMPLES)},
+                rate_md: f"**{t['rate']}**",
+                comment: gr.Textbox(label=t["comment"], placeholder=t["comment_placeholder"]),
+                up: gr.Button(value=t["up"]),
+                down: gr.Button(value=t["down"]),
+                clear: gr.Button(value=t["clear"]),
+                switch_btn: gr.Button(visible=False),
+                feedback_status: "",
+            }
 
-        def on_load(saved: str | None, saved_where: str | None, last_answer: dict | None,
-                    request: gr.Request) -> list[Any]:
+        def on_load(saved: str | None, saved_where: str | None, request: gr.Request) -> dict:
             # A person's explicit earlier choice (kept in this browser) wins; then the embedding
             # page's ?lang= / ?country=; then the browser's Accept-Language.
             params = request.query_params if request is not None else {}
@@ -335,42 +358,42 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             else:
                 header = request.headers.get("accept-language") if request is not None else None
                 locale = negotiate(header, default=default_locale)
-            return relabel(locale, last_answer, where)
+            return relabel(locale, where)
 
-        def on_choose(locale: str, last_answer: dict | None, where: str) -> list[Any]:
-            return [*relabel(locale, last_answer, chosen_country(assistant, where)), locale]
+        def on_choose(locale: str, where: str) -> dict:
+            return {**relabel(locale, chosen_country(assistant, where)), saved_locale: locale}
 
-        def on_country(where: str, locale: str) -> list[Any]:
+        def on_country(where: str, locale: str) -> dict:
             where = chosen_country(assistant, where)
-            return [render_help(assistant, tr_of(locale), where), where]
+            tr = tr_of(locale)
+            return {help_md: render_help(assistant, tr, where), help_bar: render_help_bar(assistant, tr, where),
+                    saved_country: where}
 
         # The page's lang attribute (for screen readers) and the tab title follow the selector.
         titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
         set_lang_js = (f"(locale) => {{ const titles = {titles}; if (locale && titles[locale]) "
                        "{ document.documentElement.lang = locale; document.title = titles[locale]; } }")
-        demo.load(on_load, [saved_locale, saved_country, last], relabel_outputs, api_visibility="private",
-                  queue=False).then(None, language, None, js=set_lang_js)
-        language.input(on_choose, [language, last, country], [*relabel_outputs, saved_locale], api_visibility="private",
-                       queue=False).then(None, language, None, js=set_lang_js)
-        switch_btn.click(on_choose, [switch_to, last, country], [*relabel_outputs, saved_locale], api_visibility="private",
-                         queue=False).then(None, language, None, js=set_lang_js)
-        country.input(on_country, [country, language], [help_md, saved_country], api_visibility="private", queue=False)
+        private = dict(api_visibility="private", queue=False)
+        demo.load(on_load, [saved_locale, saved_country], labelled, **private).then(None, language, None, js=set_lang_js)
+        language.input(on_choose, [language, country], [*labelled, saved_locale], **private).then(
+            None, language, None, js=set_lang_js)
+        switch_btn.click(on_choose, [switch_to, country], [*labelled, saved_locale], **private).then(
+            None, language, None, js=set_lang_js)
+        country.input(on_country, [country, language], [help_md, help_bar, saved_country], **private)
 
         # -- chat --------------------------------------------------------------------------
-        chat_outputs = [chatbot, question_box, sources, switch_btn, switch_to, last, turns, feedback_status]
-
         def chat_turn(text: str, chat: list, history: list, locale: str, where: str, request: gr.Request):
             tr = tr_of(locale)
             chat = list(chat or [])
             text = text if isinstance(text, str) else ""
             if text.strip():  # shown as typed: what a person writes is text, never markup
                 chat.append({"role": "user", "content": escape_markdown(text)})
-            if over_limit(request):
-                chat.append({"role": "assistant", "content": wait_text(tr, where)})
-                yield chat, text, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""  # keep the text to send later
+            if over_limit(request):  # the text stays in the box, to send again after a minute
+                yield {chatbot: [*chat, {"role": "assistant", "content": wait_text(tr, where)}], feedback_status: ""}
                 return
             chat.append({"role": "assistant", "content": tr.gettext(_SEARCHING)})
-            yield chat, "", gr.skip(), gr.Button(visible=False), None, gr.skip(), gr.skip(), ""
+            yield {chatbot: chat, question_box: "", switch_btn: gr.Button(visible=False), switch_to: None,
+                   feedback_status: ""}
             try:
                 answer = assistant.ask(text, locale=tr.locale, history=[Turn(q, a) for q, a in history or []],
                                        country=chosen_country(assistant, where) or None)
@@ -378,50 +401,51 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
                 if not isinstance(exc, InputError):
                     log.exception("answering failed")
                 chat[-1] = {"role": "assistant", "content": _error_text(exc, tr, emergency)}
-                yield chat, text, render_sources(tr, None), gr.skip(), None, None, gr.skip(), ""  # keep the text to fix
+                yield {chatbot: chat, question_box: text, last: None}  # the text comes back to be fixed
                 return
             for partial in _blocks(answer.text):  # the notice (first block) arrives first
                 chat[-1] = {"role": "assistant", "content": partial}
-                yield chat, gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            record = {"question": answer.question, "quote_ids": _quote_ids(answer), "locale": answer.locale,
-                      "sources": cited_documents(answer.quotes), "notice": answer.notice is not None, "rated": False}
+                yield {chatbot: chat}
             other = answer.detected_language
             offer = other in LOCALES and other != tr.locale
-            switch = gr.Button(value=cats.translator(other).gettext(_SWITCH).format(language=language_name(other)),
-                               visible=True) if offer else gr.Button(visible=False)
-            new_history = [*(history or []), (answer.question, answer.text)][-5:]
-            yield (chat, gr.skip(), render_sources(tr, record), switch, other if offer else None, record,
-                   new_history, "")
+            yield {
+                switch_btn: gr.Button(value=cats.translator(other).gettext(_SWITCH).format(language=language_name(other)),
+                                      visible=True) if offer else gr.Button(visible=False),
+                switch_to: other if offer else None,
+                last: {"question": answer.question, "quote_ids": _quote_ids(answer), "locale": answer.locale,
+                       "notice": answer.notice is not None, "rated": False},
+                turns: [*(history or []), (answer.question, answer.text)][-5:],
+            }
 
-        chat_args = dict(inputs=[question_box, chatbot, turns, language, country], outputs=chat_outputs,
+        chat_args = dict(outputs=[chatbot, question_box, switch_btn, switch_to, last, turns, feedback_status],
                          api_visibility="private", show_progress="minimal", concurrency_id="ask",
-                         concurrency_limit=assistant.settings.concurrency)
-        question_box.submit(chat_turn, **chat_args)
-        send.click(chat_turn, **chat_args)
-        for btn in example_btns:
-            btn.click(chat_turn, **{**chat_args, "inputs": [btn, chatbot, turns, language, country]})
+                         concurrency_limit=settings.concurrency)
+        chat_inputs = [question_box, chatbot, turns, language, country]
+        for trigger, first in [(question_box.submit, question_box), (send.click, question_box),
+                               *((btn.click, btn) for btn in example_btns)]:
+            trigger(chat_turn, inputs=[first, *chat_inputs[1:]], **chat_args).then(None, None, None, js=_SHOW_ANSWER_JS)
 
-        def on_clear(locale: str) -> list[Any]:
-            return [[], [], None, render_sources(tr_of(locale), None), gr.Button(visible=False), None, "", ""]
+        def on_clear() -> dict:
+            return {chatbot: [], turns: [], last: None, switch_btn: gr.Button(visible=False), switch_to: None,
+                    question_box: "", feedback_status: ""}
 
-        clear_outputs = [chatbot, turns, last, sources, switch_btn, switch_to, question_box, feedback_status]
-        clear.click(on_clear, [language], clear_outputs, api_visibility="private", queue=False)
-        chatbot.clear(on_clear, [language], clear_outputs, api_visibility="private", queue=False)  # its bin icon
+        clear.click(on_clear, None, [chatbot, turns, last, switch_btn, switch_to, question_box, feedback_status],
+                    **private)
 
         # -- feedback ----------------------------------------------------------------------
-        def rate(rating: str, note: str, last_answer: dict | None, locale: str) -> list[Any]:
+        def rate(rating: str, note: str, last_answer: dict | None, locale: str) -> dict:
             tr = tr_of(locale)
             if not last_answer:
-                return [tr.gettext(_NOTHING_TO_RATE), gr.skip(), gr.skip()]
+                return {feedback_status: tr.gettext(_NOTHING_TO_RATE)}
             if last_answer.get("rated"):
-                return [tr.gettext(_ALREADY), gr.skip(), gr.skip()]
+                return {feedback_status: tr.gettext(_ALREADY)}
             try:
                 store.add(last_answer["question"], last_answer["quote_ids"], last_answer["locale"], rating, note or "",
                           notice=bool(last_answer.get("notice", True)))
             except Exception:  # a full disk or a locked file: say so, keep the comment to send again
                 log.exception("feedback could not be saved")
-                return [tr.gettext(_NOT_SAVED), gr.skip(), gr.skip()]
-            return [tr.gettext(_THANKS), "", {**last_answer, "rated": True}]
+                return {feedback_status: tr.gettext(_NOT_SAVED)}
+            return {feedback_status: tr.gettext(_THANKS), comment: "", last: {**last_answer, "rated": True}}
 
         for btn, rating in ((up, "up"), (down, "down")):
             btn.click(lambda note, last_answer, locale, _r=rating: rate(_r, note, last_answer, locale),
@@ -451,7 +475,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
         # The page and the API share one limit (ASSISTANT_CONCURRENCY): the model call is
         # serialised by the embedder's lock, everything around it (Chroma, BM25, rendering,
         # Gradio's own work) overlaps.
-        gr.api(api_respond, api_name=API_NAME, concurrency_id="ask", concurrency_limit=assistant.settings.concurrency)
+        gr.api(api_respond, api_name=API_NAME, concurrency_id="ask", concurrency_limit=settings.concurrency)
     return demo
 
 
