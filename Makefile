@@ -36,10 +36,15 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml
 	touch $@
 
 # Debian's Chromium for the browser tests; never `playwright install` (it downloads a browser).
+# axe-core (npm) for the accessibility test, inside the venv so `make clean` removes it.
+export AXE_CORE := $(abspath $(VENV))/axe/node_modules/axe-core/axe.min.js
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; fi
+	@if [ ! -f "$(AXE_CORE)" ]; then \
+	  (npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4 >/dev/null) \
+	  || echo "warning: could not install axe-core; the accessibility test will be skipped"; fi
 
 serve: install
 	$(BIN)/assistant serve

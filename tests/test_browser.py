@@ -7,6 +7,7 @@ chromium-driver from Debian and the test extra installs playwright from PyPI. Ne
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -338,5 +339,31 @@ def test_quick_exit_replaces_the_page_at_once(browser, app_url, shipped_assistan
         # The neutral site cannot be reached from this machine; what matters is that the chat is gone.
         page.wait_for_url(lambda url: not url.startswith(app_url), timeout=10_000)
         assert page.evaluate("history.length") == history, "replaced, not added: Back does not return to the chat"
+    finally:
+        context.close()
+
+
+AXE_CORE = Path(os.environ.get("AXE_CORE") or Path(__file__).resolve().parent.parent / ".venv/axe/node_modules/axe-core/axe.min.js")
+_AXE_RUN = ("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".filter(v => ['serious', 'critical'].includes(v.impact))"
+            ".map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)")
+
+
+@pytest.mark.skipif(not AXE_CORE.exists(), reason=f"needs axe-core at {AXE_CORE} (`make browser` installs it with npm)")
+@pytest.mark.parametrize("locale", ["en", "pl", "lt", "uk"])
+def test_axe_core_finds_no_serious_violations(browser, app_url, locale):
+    context, page = _open(browser, app_url, locale, viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        page.wait_for_timeout(1000)  # the labels of the negotiated language are in place
+        page.add_script_tag(path=str(AXE_CORE))
+        found = {"empty page": page.evaluate(_AXE_RUN)}
+        box = page.locator("#question textarea")
+        box.fill("my dad hits me and im scared to go home")  # the safety notice, open, then the answer
+        box.press("Enter")
+        expect(page.locator("#chat .message").last.locator("a[href='tel:112']")).to_be_visible(timeout=ANSWER_TIMEOUT)
+        page.locator("#help").click()  # the full list of helplines open too
+        page.wait_for_timeout(500)
+        found["notice and helplines open"] = page.evaluate(_AXE_RUN)
+        assert found == {"empty page": [], "notice and helplines open": []}, found
     finally:
         context.close()

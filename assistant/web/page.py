@@ -106,6 +106,10 @@ CSS = """
 #help li strong { white-space: nowrap; }  /* keep a number like "116 111" on one line */
 #examples button, #feedback-buttons button { white-space: normal; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+/* WCAG 2.1 AA contrast (axe-core): white on blue-700 and red-700, the footer link in grey-700. */
+#send { background: #1d4ed8 !important; border-color: #1d4ed8 !important; color: #fff !important; }
+#quick-exit { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
+footer .show-api, footer a, footer button { color: #374151 !important; }
 @media (max-width: 480px) {
   .gradio-container { padding: 44px 6px 0 !important; }
   #language, #country { max-width: none; }
