@@ -277,25 +277,41 @@ def test_security_headers_on_the_page_and_the_api(limited_url):
 
 
 @pytest.mark.browser
-def test_only_allowed_sites_can_embed_the_chat(browser, limited_url, tmp_path):
-    (tmp_path / "embed.html").write_text(f'<iframe id="chat" src="{limited_url}/" width="800" height="600"></iframe>')
+def test_only_allowed_sites_can_embed_the_chat_and_its_frame_fits_the_answer(browser, limited_url, tmp_path):
+    from playwright.sync_api import expect
+
+    # The snippet of the README: the app's own /embed.js and an iframe marked data-cbss-assistant.
+    (tmp_path / "embed.html").write_text(
+        f'<!doctype html><html><body><h1>CBSS</h1><script src="{limited_url}/embed.js"></script>'
+        f'<iframe data-cbss-assistant id="chat" src="{limited_url}/?lang=pl" title="Assistant" '
+        'style="width:100%; height:300px; border:0"></iframe></body></html>')
     servers = [ThreadingHTTPServer(("127.0.0.1", port), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
                for port in (EMBED_ALLOWED, EMBED_OTHER)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    context = browser.new_context()
+    # Its own client address (behind the one trusted proxy), so the limit test's count is not shared.
+    context = browser.new_context(extra_http_headers={"X-Forwarded-For": "192.0.2.50"}, viewport={"width": 800, "height": 900})
     try:
-        loaded = {}
-        for port in (EMBED_ALLOWED, EMBED_OTHER):
-            page = context.new_page()
-            page.goto(f"http://127.0.0.1:{port}/embed.html")
-            frame = page.frame_locator("#chat")
-            try:
-                frame.locator("#question textarea").wait_for(timeout=20_000 if port == EMBED_ALLOWED else 5_000)
-                loaded[port] = True
-            except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the frame was refused
-                loaded[port] = False
-        assert loaded == {EMBED_ALLOWED: True, EMBED_OTHER: False}
+        refused = context.new_page()
+        refused.goto(f"http://127.0.0.1:{EMBED_OTHER}/embed.html")
+        refused.wait_for_timeout(3000)
+        assert refused.frame_locator("#chat").locator("#question textarea").count() == 0, "framed by another site"
+
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{EMBED_ALLOWED}/embed.html")
+        frame = page.frame_locator("#chat")
+        box = frame.locator("#question textarea")
+        expect(box).to_be_visible(timeout=30_000)
+        height = lambda: page.evaluate("document.getElementById('chat').getBoundingClientRect().height")  # noqa: E731
+        page.wait_for_function("document.getElementById('chat').getBoundingClientRect().height > 300", timeout=10_000)
+        before = height()
+        box.fill(QUESTIONS[0])
+        box.press("Enter")
+        expect(frame.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+        page.wait_for_function(f"document.getElementById('chat').getBoundingClientRect().height > {before + 100}",
+                               timeout=10_000)
+        inner = page.frame_locator("#chat").locator(".gradio-container").bounding_box()
+        assert height() >= inner["height"], "the frame is as tall as the page inside it: no inner scrolling"
     finally:
         context.close()
         for server in servers:

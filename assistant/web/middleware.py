@@ -1,6 +1,7 @@
 """What the HTTP layer adds around Gradio: security headers on every response, the API's
 optional inputs filled in for callers that send only the message, and the page's own identity
-(title, description, Open Graph tags, icon, ``lang``) in place of Gradio's.
+(title, description, Open Graph tags, icon, ``lang``) in place of Gradio's, and ``/embed.js``,
+the script with which a site's page lets the chat's iframe fit its content.
 
 Both are plain ASGI middleware, given to Gradio's FastAPI app through ``launch(app_kwargs=…)``.
 """
@@ -13,7 +14,8 @@ import re
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 from urllib.parse import parse_qs
 
-__all__ = ["SecurityHeaders", "ApiDefaults", "PageIdentity", "security_headers", "content_security_policy"]
+__all__ = ["SecurityHeaders", "ApiDefaults", "PageIdentity", "EmbedScript", "security_headers",
+           "content_security_policy", "EMBED_JS", "HEIGHT_MESSAGE"]
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -208,3 +210,40 @@ class PageIdentity:
             await send({"type": "http.response.body", "body": body, "more_body": False})
 
         await self.app(scope, receive, rewrite)
+
+
+HEIGHT_MESSAGE = "cbss-assistant:height"
+# Served as /embed.js. The chat page, when framed, posts its height (and nothing else); this
+# script, on the embedding page, sets the height of the iframe that sent it. Only messages from
+# the chat's origin and from the iframe's own window are believed.
+EMBED_JS = """(() => {
+  const TYPE = "%s";
+  const origin = new URL(document.currentScript.src).origin;
+  window.addEventListener("message", (event) => {
+    if (event.origin !== origin || !event.data || event.data.type !== TYPE) return;
+    const height = Number(event.data.height);
+    if (!Number.isFinite(height) || height < 100 || height > 100000) return;
+    for (const frame of document.querySelectorAll("iframe[data-cbss-assistant]")) {
+      if (frame.contentWindow === event.source) frame.style.height = Math.ceil(height) + "px";
+    }
+  });
+})();
+""" % HEIGHT_MESSAGE
+
+
+class EmbedScript:
+    """``GET /embed.js``: ``EMBED_JS``, from the chat's own origin (no CDN)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.body = EMBED_JS.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD") or \
+                not scope.get("path", "").endswith("/embed.js"):
+            await self.app(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/javascript; charset=utf-8"), (b"content-length", str(len(self.body)).encode()),
+            (b"cache-control", b"public, max-age=3600"), (b"access-control-allow-origin", b"*")]})
+        await send({"type": "http.response.body", "body": self.body if scope["method"] == "GET" else b""})

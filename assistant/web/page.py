@@ -25,7 +25,7 @@ from ..i18n import N_, Catalogues, Translator, country_for_locale, country_name,
 from ..safeguarding import render_notice
 from ..types import Answer, SafeguardingNotice, Turn
 from .limits import RateLimit, client_address
-from .middleware import ApiDefaults, PageIdentity, SecurityHeaders
+from .middleware import HEIGHT_MESSAGE, ApiDefaults, EmbedScript, PageIdentity, SecurityHeaders
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -149,6 +149,7 @@ def launch_options(assistant: "Assistant") -> dict[str, Any]:
     middleware = [
         Middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors),
         Middleware(ApiDefaults, defaults={API_NAME: ["", settings.default_locale, ""]}),
+        Middleware(EmbedScript),
         Middleware(PageIdentity, negotiate=page_locale,
                    titles={loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES},
                    descriptions={loc: cats.translator(loc).gettext(LABELS["intro"]) for loc in LOCALES}),
@@ -156,7 +157,7 @@ def launch_options(assistant: "Assistant") -> dict[str, Any]:
     return {
         "app_kwargs": {"middleware": middleware},
         "favicon_path": str(FAVICON),
-        "js": _exit_shortcut_js(settings.exit_url),  # runs on load: Escape three times leaves the page
+        "js": _on_load_js(settings.exit_url),  # the quick-exit shortcut; the height for an embedding page
         "i18n": build_i18n(assistant.catalogues),
         "css": CSS,
         "theme": gr.themes.Default(primary_hue="blue"),  # local fonts only; white on blue-600 reads well
@@ -193,11 +194,18 @@ def _exit_js(url: str) -> str:
     return f"document.body.innerHTML = ''; window.location.replace({json.dumps(url)});"
 
 
-def _exit_shortcut_js(url: str) -> str:
-    """Escape pressed three times within 1.5 s leaves the page, as the quick-exit button does."""
+def _on_load_js(url: str) -> str:
+    """Run once the page has loaded: Escape pressed three times within 1.5 s leaves the page, as
+    the quick-exit button does; in an iframe, the page's height goes to the embedding page
+    (``/embed.js`` there sets the iframe's height), so the frame fits the conversation."""
     return ("() => { let count = 0, at = 0; document.addEventListener('keydown', (event) => { "
             "if (event.key !== 'Escape') return; const now = Date.now(); count = now - at < 1500 ? count + 1 : 1; "
-            f"at = now; if (count >= 3) {{ {_exit_js(url)} }} }}, true); }}")
+            f"at = now; if (count >= 3) {{ {_exit_js(url)} }} }}, true); "
+            "if (window.parent === window) return; "
+            "const page = document.querySelector('.gradio-container') || document.body; "
+            f"const post = () => window.parent.postMessage({{type: {json.dumps(HEIGHT_MESSAGE)}, "
+            "height: Math.ceil(page.getBoundingClientRect().height) + 24}, '*'); "
+            "new ResizeObserver(post).observe(page); post(); }")
 
 
 def country_choices(assistant: "Assistant", tr: Translator) -> list[tuple[str, str]]:
