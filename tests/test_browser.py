@@ -367,3 +367,67 @@ def test_axe_core_finds_no_serious_violations(browser, app_url, locale):
         assert found == {"empty page": [], "notice and helplines open": []}, found
     finally:
         context.close()
+
+
+@pytest.fixture(scope="module")
+def template_ids() -> list[str]:
+    """Every English msgid of the catalogues' template (both forms of plural messages)."""
+    from babel.messages.pofile import read_po
+
+    with (Path(__file__).resolve().parent.parent / "translations" / "messages.pot").open("rb") as fh:
+        ids = [m.id for m in read_po(fh) if m.id]
+    return [i for m in ids for i in (m if isinstance(m, tuple) else (m,))]
+
+
+_VISIBLE_STRINGS = """() => {
+  const out = [];
+  const shown = (el) => el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const walk = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT);
+    let node;
+    while ((node = walker.nextNode())) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        const el = node.parentElement;
+        const announced = el && el.closest('[role=status], [aria-live]');
+        if (node.textContent.trim() && el && !el.closest('style, script') && (shown(el) || announced)) out.push(node.textContent.trim());
+      } else {
+        for (const name of ['aria-label', 'title', 'placeholder', 'alt']) {
+          const value = node.getAttribute(name);
+          if (value && shown(node)) out.push(value.trim());
+        }
+        if (node.shadowRoot) walk(node.shadowRoot);
+      }
+    }
+  };
+  walk(document.body);
+  return out;
+}"""
+_FRAGMENT = re.compile(r"\{[^}]*\}|[*_\[\]()“”„\"«»]")
+
+
+def _fragments(text: str) -> set[str]:
+    return {f.strip(" .,:;!?–-") for f in _FRAGMENT.split(text)} - {""}
+
+
+@pytest.mark.parametrize("locale", ["da", "de", "et", "fi", "is", "lv", "lt", "nb", "pl", "sv", "uk"])
+def test_no_english_ui_string_is_left_on_the_page(browser, app_url, shipped_assistant, template_ids, locale):
+    """An English browser opens the page of the site in ``locale``: every label, ours and Gradio's,
+    is in that language (the documents' own words and the helplines' names are not UI strings)."""
+    tr = shipped_assistant.catalogues.translator(locale)
+    english = set().union(*(_fragments(m) for m in template_ids))
+    translated = set().union(*(_fragments(tr.gettext(m)) for m in template_ids))
+    forbidden = {f for f in english - translated if len(f) > 3}
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/?lang={locale}")
+        page.wait_for_function(f"document.documentElement.lang === '{locale}'", timeout=30_000)
+        question = tr.gettext(EXAMPLES[0])
+        _ask_and_wait(page, question, shipped_assistant.ask(question, locale=locale))
+        page.locator("#help").click()
+        page.wait_for_timeout(1000)
+        seen = page.evaluate(_VISIBLE_STRINGS)
+        left = sorted({s for s in seen if _fragments(s) & forbidden or re.fullmatch(r"(common|chatbot|errors|status)\.\w+", s)})
+        assert left == [], f"English on the {locale} page: {left}"
+    finally:
+        context.close()

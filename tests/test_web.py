@@ -9,7 +9,7 @@ import pytest
 
 from assistant.config import LOCALES
 from assistant.i18n import language_name
-from assistant.web.page import API_NAME, EXAMPLES, LABELS, _blocks, render_help, render_help_bar
+from assistant.web.page import API_NAME, EXAMPLES, GRADIO_LABELS, LABELS, _blocks, render_help, render_help_bar
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ def test_static_labels_come_from_the_catalogues(app_url, shipped_assistant):
     assert set(translations) == set(LOCALES)
     for locale in LOCALES:
         tr = shipped_assistant.catalogues.translator(locale)
-        assert translations[locale] == {key: tr.gettext(msgid) for key, msgid in LABELS.items()}
+        assert translations[locale] == {key: tr.gettext(msgid) for key, msgid in {**LABELS, **GRADIO_LABELS}.items()}
     assert config["analytics_enabled"] is False
 
 

@@ -67,6 +67,24 @@ LABELS: dict[str, str] = {
     "down": N_("No, not helpful"),
 }
 
+# Gradio's own strings on this page (its i18n keys → our msgids), sent with ours through gr.I18n
+# so that they too come from the catalogues: Gradio ships no Danish, Icelandic or Latvian, and
+# it announces "common.complete" to screen readers, a key it has in no language.
+GRADIO_LABELS: dict[str, str] = {
+    "chatbot.copy_message": N_("Copy message"),
+    "chatbot.copied_message": N_("Message copied"),
+    "chatbot.clear": LABELS["clear"],
+    "common.clear": N_("Clear"),
+    "common.complete": N_("Done"),
+    "common.error": N_("Error"),
+    "common.loading": N_("Loading"),
+    "common.progress": N_("Progress"),
+    "common.logo": N_("Logo of Gradio"),
+    "common.built_with_gradio": N_("Built with Gradio"),
+    "status.queue_position": N_("In queue: {position} of {size}"),
+    "errors.use_via_api": N_("Use via API"),
+}
+
 # Questions the shipped corpus answers; shown as buttons in the interface language.
 EXAMPLES: tuple[str, ...] = (
     N_("What is the Barnahus model?"),
@@ -75,6 +93,11 @@ EXAMPLES: tuple[str, ...] = (
 )
 
 _EXIT_HINT = N_("To leave this page quickly, press “{exit}” or Esc three times.")
+# Gradio's own strings follow the page's language, not the browser's: its core module (already
+# loaded by the page, so import() returns that same instance) exports changeLocale.
+_GRADIO_LOCALE_JS = ("const core = performance.getEntriesByType('resource').map((e) => e.name)"
+                     ".find((name) => /\\/assets\\/core-[^/]*\\.js$/.test(name)); "
+                     "if (core) { try { (await import(core)).changeLocale(locale); } catch (e) { } }")
 # After an answer the view shows its start (the notice first, when there is one), not the chat's end.
 _SHOW_ANSWER_JS = ("() => { const rows = document.querySelectorAll('#chat .message-row.bot-row'); "
                    "if (rows.length) rows[rows.length - 1].scrollIntoView({block: 'start'}); }")
@@ -127,10 +150,10 @@ def _import_gradio() -> Any:
 
 
 def build_i18n(catalogues: Catalogues) -> "gr.I18n":
-    """``gr.I18n`` with every static label in every locale, taken from the Babel catalogues."""
+    """``gr.I18n`` with every static label, ours and Gradio's, in every locale, from the Babel catalogues."""
     gr = _import_gradio()
-    return gr.I18n(**{loc: {key: catalogues.translator(loc).gettext(msgid) for key, msgid in LABELS.items()}
-                      for loc in LOCALES})
+    return gr.I18n(**{loc: {key: catalogues.translator(loc).gettext(msgid)
+                            for key, msgid in {**LABELS, **GRADIO_LABELS}.items()} for loc in LOCALES})
 
 
 def launch_options(assistant: "Assistant") -> dict[str, Any]:
@@ -383,8 +406,9 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
 
         # The page's lang attribute (for screen readers) and the tab title follow the selector.
         titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
-        set_lang_js = (f"(locale) => {{ const titles = {titles}; if (locale && titles[locale]) "
-                       "{ document.documentElement.lang = locale; document.title = titles[locale]; } }")
+        set_lang_js = (f"async (locale) => {{ const titles = {titles}; if (!locale || !titles[locale]) return; "
+                       "document.documentElement.lang = locale; document.title = titles[locale]; "
+                       f"{_GRADIO_LOCALE_JS} }}")
         private = dict(api_visibility="private", queue=False)
         demo.load(on_load, [saved_locale, saved_country], labelled, **private).then(None, language, None, js=set_lang_js)
         language.input(on_choose, [language, country], [*labelled, saved_locale], **private).then(
