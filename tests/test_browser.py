@@ -142,7 +142,7 @@ def test_chat_in_each_language(browser, app_url, shipped_assistant, locale):
             assert conn.execute("SELECT COUNT(*) FROM feedback").fetchone()[0] == count
 
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{locale}.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / f"desktop-{locale}-answer.png"), full_page=True)
 
         # The explicit choice wins over Accept-Language on the next visit.
         page.reload()
@@ -301,6 +301,9 @@ def test_phone_first_screen_has_help_the_question_box_and_send(browser, app_url,
                             "return r[r.length - 1].getBoundingClientRect().top; })()")
         assert 0 <= top < 844 / 2, f"the answer starts at {top} px, not near the top of the screen"
         expect(page.locator("#quick-exit")).to_be_in_viewport()  # still in reach after scrolling
+        live = page.locator("#chat [role=log][aria-live=polite]")  # a screen reader announces the answer
+        expect(live).to_have_count(1)
+        expect(live.locator("a[href='tel:112']").first).to_be_attached()
         assert page.locator("#chat .icon-button-wrapper.top-panel").is_hidden(), "one clear control: the page's"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "phone-390x844-notice.png"))
@@ -337,13 +340,19 @@ def test_quick_exit_replaces_the_page_at_once(browser, app_url, shipped_assistan
                 for _ in range(3):
                     page.keyboard.press("Escape")
         # The neutral site cannot be reached from this machine; what matters is that the chat is gone.
-        page.wait_for_url(lambda url: not url.startswith(app_url), timeout=10_000)
+        try:
+            page.wait_for_url(lambda url: not url.startswith(app_url), timeout=10_000)
+        except sync_api.Error as error:  # the navigation was made and failed to resolve: also gone
+            assert "ERR_NAME_NOT_RESOLVED" in str(error), error
+        page.wait_for_load_state()
         assert page.evaluate("history.length") == history, "replaced, not added: Back does not return to the chat"
     finally:
         context.close()
 
 
 AXE_CORE = Path(os.environ.get("AXE_CORE") or Path(__file__).resolve().parent.parent / ".venv/axe/node_modules/axe-core/axe.min.js")
+DANGER_MESSAGES = {"en": "my dad hits me and im scared to go home", "pl": "tata mnie bije i boję się wracać do domu",
+                   "lt": "tėtis mane muša ir aš bijau grįžti namo", "uk": "тато мене б'є, і я боюся йти додому"}
 _AXE_RUN = ("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
             ".filter(v => ['serious', 'critical'].includes(v.impact))"
             ".map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)")
@@ -358,9 +367,11 @@ def test_axe_core_finds_no_serious_violations(browser, app_url, locale):
         page.add_script_tag(path=str(AXE_CORE))
         found = {"empty page": page.evaluate(_AXE_RUN)}
         box = page.locator("#question textarea")
-        box.fill("my dad hits me and im scared to go home")  # the safety notice, open, then the answer
+        box.fill(DANGER_MESSAGES[locale])  # the safety notice, open, then the answer
         box.press("Enter")
         expect(page.locator("#chat .message").last.locator("a[href='tel:112']")).to_be_visible(timeout=ANSWER_TIMEOUT)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"phone-{locale}-notice.png"))  # the view shows the notice's start
         page.locator("#help").click()  # the full list of helplines open too
         page.wait_for_timeout(500)
         found["notice and helplines open"] = page.evaluate(_AXE_RUN)

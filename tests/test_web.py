@@ -122,7 +122,7 @@ def test_help_panel_puts_the_interface_country_first(shipped_assistant):
 def test_help_bar_names_112_and_the_country_helpline(shipped_assistant):
     tr = shipped_assistant.catalogues.translator("sv")
     bar = render_help_bar(shipped_assistant, tr)
-    assert "[112](tel:112)" in bar and "BRIS" in bar, bar
+    assert "(tel:112)" in bar and "(tel:116111)" in bar and "BRIS" in bar, bar
     assert "MLL" in render_help_bar(shipped_assistant, tr, "FI")
 
 
