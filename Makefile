@@ -13,13 +13,17 @@ export ANONYMIZED_TELEMETRY := False
 .PHONY: install install-test browser serve test ingest bench i18n-extract i18n-update i18n-check clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
+	@echo "creating the virtual environment $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP) install -q --upgrade pip >/dev/null
 
 # Stamps inside the venv: pip runs again only when pyproject.toml (or the venv) is newer,
-# not on every `make serve`. `make clean` removes them with the venv.
+# not on every `make serve`. `make clean` removes them with the venv. pip's own output (and
+# setuptools' notes on editable installs) goes to a log that is shown only when pip fails.
 INSTALLED      := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
+INSTALL_LOG    := $(VENV)/install.log
+QUIET_PIP       = $(PIP) install -q $(1) >>$(INSTALL_LOG) 2>&1 || (cat $(INSTALL_LOG); echo "pip failed: see $(INSTALL_LOG)"; exit 1)
 
 install: $(INSTALLED)
 
@@ -27,13 +31,15 @@ install-test: $(INSTALLED_TEST)
 
 # CPU torch first, from local disk: an unpinned torch would pull a multi-GB CUDA build.
 $(INSTALLED): pyproject.toml $(BIN)/python
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e .
-	touch $@
+	@echo "installing the assistant and its dependencies (about 3 minutes the first time; log: $(INSTALL_LOG))"
+	@$(call QUIET_PIP,torch==2.13.0)
+	@$(call QUIET_PIP,-e .)
+	@touch $@
 
 $(INSTALLED_TEST): $(INSTALLED) pyproject.toml
-	$(PIP) install -q -e '.[test]'
-	touch $@
+	@echo "installing the test tools (pytest, playwright, hypothesis, ...)"
+	@$(call QUIET_PIP,-e '.[test]')
+	@touch $@
 
 # Debian's Chromium for the browser tests; never `playwright install` (it downloads a browser).
 # axe-core (npm) for the accessibility test, inside the venv so `make clean` removes it.
