@@ -34,20 +34,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "answers by quoting its documents word for word, with sources.",
         epilog=_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (never message text unless ASSISTANT_DEBUG)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # none given: the help
 
     p = sub.add_parser("ingest", help="read the corpus into the index (only changed files are embedded)",
                        description="Read the corpus (or the given files/folders), chunk, embed and store it. "
                                    "Safe to re-run: unchanged files cost nothing; an interrupted run is completed.")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the corpus folder)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: ASSISTANT_CORPUS_DIR, the shipped corpus/)")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it again (e.g. after changing the embedder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("ask", help="ask one question and print the quoted answer",
                        description="Ask a question; the answer quotes the documents verbatim with their sources.")
     p.add_argument("question", help="the question, in any of: " + " ".join(LOCALES))
-    p.add_argument("--locale", default=None, choices=LOCALES, help="interface language when the question's language is unclear")
-    p.add_argument("--country", default=None, help="country code for the helpline in a safety notice (e.g. SE)")
+    p.add_argument("--locale", default=None, choices=LOCALES,
+                   help="interface language when the question's language is unclear (default: ASSISTANT_DEFAULT_LOCALE, en)")
+    p.add_argument("--country", default=None,
+                   help="country code for the helpline in a safety notice, e.g. SE (default: from the question's language)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (quotes with document id, offsets, score, citation)")
 
     p = sub.add_parser("serve", help="start the web chat (ingests the corpus on first start)",
@@ -59,17 +61,26 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Evaluate one or more configurations on question sets; optionally gate on an earlier run.")
     p.add_argument("sets", nargs="*", type=Path, metavar="SET", help="question set files (default: evaluation/sets/*.jsonl)")
     p.add_argument("--config", action="append", dest="configs", metavar="NAME",
-                   help="hybrid, dense, bm25, minilm or all (repeatable; default hybrid)")
-    p.add_argument("--out", type=Path, default=Path("evaluation/reports/latest"), help="output folder")
-    p.add_argument("--compare", type=Path, default=None, metavar="OLD_RESULTS", help="results.json of an earlier run to compare with")
-    p.add_argument("--metric", default="recall@5", help="metric that must not drop (with --compare)")
-    p.add_argument("--max-drop", type=float, default=0.02, help="largest allowed drop of --metric (exit 1 beyond it)")
+                   help="hybrid, dense, bm25, minilm or all (repeatable; default: hybrid)")
+    p.add_argument("--out", type=Path, default=Path("evaluation/reports/latest"),
+                   help="output folder (default: %(default)s)")
+    p.add_argument("--compare", type=Path, default=None, metavar="OLD_RESULTS",
+                   help="results.json of an earlier run to compare with (default: no comparison)")
+    p.add_argument("--metric", default="recall@5", help="metric that must not drop, with --compare (default: %(default)s)")
+    p.add_argument("--max-drop", type=float, default=0.02,
+                   help="largest allowed drop of --metric; exit 1 beyond it (default: %(default)s)")
     p.add_argument("--external", action="store_true", help="run the public cross-lingual benchmarks in ../shared/eval-data")
-    p.add_argument("--limit", type=int, default=None, help="at most this many questions per set (quick checks)")
+    p.add_argument("--limit", type=int, default=None,
+                   help="at most this many questions per set, for quick checks (default: all)")
 
-    p = sub.add_parser("feedback", help="work with the feedback users gave in the web chat")
+    p = sub.add_parser("feedback", help="work with the feedback users gave in the web chat",
+                       description="The ratings and comments given in the web chat, kept in "
+                                   "ASSISTANT_DATA_DIR/feedback.sqlite3 for ASSISTANT_FEEDBACK_DAYS days "
+                                   "(questions masked, never one that raised the safety notice).")
     fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
-    e = fsub.add_parser("export", help="write all feedback as CSV", description="Write the feedback table as CSV.")
+    e = fsub.add_parser("export", help="write all feedback as CSV",
+                        description="Write the feedback table as CSV (UTF-8, header first): id, day, locale, "
+                                    "rating, question, quote_ids, comment.")
     e.add_argument("--out", type=Path, default=None, help="CSV file (default: standard output)")
     return parser
 
@@ -128,7 +139,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     apply_offline_env()  # no telemetry, no model hub: before any library is imported
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # `assistant` alone: what it can do, not an error
+        parser.print_help()
+        return 0
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return run(args, Settings.from_env())

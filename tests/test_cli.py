@@ -1,3 +1,4 @@
+import itertools
 import json
 import re
 import subprocess
@@ -88,3 +89,38 @@ def test_feedback_export_to_an_unusable_path_is_one_readable_line(tmp_path, monk
         assert code == 0 and (tmp_path / target).is_file()
     else:
         assert code == 2 and says in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _long_options(parser) -> set[str]:
+    return {o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"}
+
+
+def _subparsers(parser):
+    return next((a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"), None)
+
+
+def test_readme_command_list_matches_the_parser():
+    block = README.read_text().split("## Command line", 1)[1].split("```")[1]
+    lines = {}
+    for line in block.splitlines():
+        if line.startswith("assistant"):
+            words = line.split()[1:]
+            path = tuple(itertools.takewhile(lambda w: re.fullmatch(r"[a-z]+", w), words))
+            lines[path] = line
+    parser = build_parser()
+    assert "[-v]" in lines[()], "the README shows `assistant` alone and its -v"
+    documented = set()
+    for name, sub in _subparsers(parser).choices.items():
+        nested = _subparsers(sub)
+        for path, command in ([((name, n), c) for n, c in nested.choices.items()] if nested else [((name,), sub)]):
+            assert path in lines, f"README's command list lacks `assistant {' '.join(path)}`"
+            documented.add(path)
+            missing = [o for o in _long_options(command) if o not in lines[path]]
+            assert not missing, f"`assistant {' '.join(path)}` in the README lacks {missing}"
+    assert set(lines) - {()} == documented, "the README lists a command the parser does not have"
+
+
+def test_assistant_alone_prints_the_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "usage: assistant" in out and "ASSISTANT_DATA_DIR" in out and "ingest" in out
