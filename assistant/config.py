@@ -40,16 +40,26 @@ def apply_offline_env() -> None:
         os.environ.setdefault(name, value)
 
 
+def _checkout() -> Path:
+    """Where the defaults live: the project folder when running from a checkout (it holds the
+    shipped corpus), else the working directory; so the index never lands elsewhere because
+    the command was run from another folder."""
+    return _PROJECT_ROOT if (_PROJECT_ROOT / "corpus").is_dir() else Path.cwd()
+
+
 def _default_corpus() -> Path:
-    shipped = _PROJECT_ROOT / "corpus"
-    return shipped if shipped.is_dir() else Path("corpus")
+    return _checkout() / "corpus"
+
+
+def _default_data() -> Path:
+    return _checkout() / "data"
 
 
 @dataclass(frozen=True)
 class Settings:
     """Every knob of the assistant. ``ENV`` maps each field to its variable and help text."""
 
-    data_dir: Path = Path("data")
+    data_dir: Path = _default_data()
     corpus_dir: Path = _default_corpus()
     chroma_url: str = ""
     collection: str = "guidance"
@@ -97,8 +107,8 @@ class Settings:
                     values[f.name] = int(raw)
                 elif isinstance(default, float):
                     values[f.name] = float(raw)
-                elif isinstance(default, Path):
-                    values[f.name] = Path(raw).expanduser()
+                elif isinstance(default, Path):  # relative to the working directory, like any shell path
+                    values[f.name] = Path(raw).expanduser().absolute()
                 else:
                     values[f.name] = raw
             except ValueError as exc:
@@ -152,8 +162,8 @@ class Settings:
 
 # Help text for each variable, used by the README table test and `assistant --help`.
 ENV_HELP: dict[str, str] = {
-    "data_dir": "Where the Chroma index, BM25 index and feedback database live.",
-    "corpus_dir": "Folder of documents to ingest (default: the shipped `corpus/`).",
+    "data_dir": "Where the Chroma index, BM25 index and feedback database live (default: `data/` in the project folder).",
+    "corpus_dir": "Folder of documents to ingest (default: the shipped `corpus/` in the project folder).",
     "chroma_url": "URL of a `chroma run` server (e.g. `http://127.0.0.1:8000`); empty = embedded Chroma in the data dir.",
     "collection": "Chroma collection name.",
     "embedder": "`e5` (bundled multilingual-e5-small), `minilm` (bundled all-MiniLM-L6-v2) or `st:<model id or path>` (sentence-transformers).",

@@ -38,7 +38,7 @@ def test_readme_documents_every_setting():
         assert f"`ASSISTANT_{f.name.upper()}`" in readme, f.name
         assert f.name in ENV_HELP
         default = getattr(Settings, f.name)
-        if f.name != "corpus_dir" and default != "":  # the corpus path depends on the checkout
+        if f.name not in ("corpus_dir", "data_dir") and default != "":  # both paths depend on the checkout
             assert f"| `ASSISTANT_{f.name.upper()}` | `{default}` |" in readme, f"README default of {f.name}"
 
 
@@ -124,3 +124,12 @@ def test_assistant_alone_prints_the_help(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "usage: assistant" in out and "ASSISTANT_DATA_DIR" in out and "ingest" in out
+
+
+def test_default_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    project = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.from_env({})
+    assert settings.data_dir == project / "data" and settings.corpus_dir == project / "corpus"
+    given = Settings.from_env({"ASSISTANT_DATA_DIR": "here/index"})
+    assert given.data_dir == tmp_path / "here" / "index", "a relative path in a variable is the shell's"
