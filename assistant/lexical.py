@@ -83,10 +83,6 @@ class LexicalIndex:
         self._state: tuple[list[str], object | None, dict[str, str]] = ([], None, {})
         self.generation = ""
 
-    @property
-    def ids(self) -> list[str]:
-        return self._state[0]
-
     def build(self, chunks: Iterable[Chunk], generation: str) -> None:
         """(Re)build from chunks (read once, in any order) and persist; an empty corpus leaves an empty index."""
         import bm25s

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,16 +96,23 @@ def chroma_server(tmp_path):
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def app_url(shipped_assistant):
-    """The real web app on a free loopback port, serving the shipped index."""
+@contextmanager
+def served(assistant):  # noqa: ANN001, ANN201
+    """The real web app for ``assistant`` on a free loopback port; yields its URL."""
     from assistant.web import serve
 
-    demo = serve(shipped_assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
+    demo = serve(assistant, host="127.0.0.1", port=free_port(), block=False, quiet=True)
     try:
         yield demo.local_url.rstrip("/")
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(shipped_assistant):
+    """The real web app on a free loopback port, serving the shipped index."""
+    with served(shipped_assistant) as url:
+        yield url
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
-from conftest import PROJECT, free_port
+from conftest import PROJECT, free_port, served
 
 from assistant.config import LOCALES, Settings
 from assistant.errors import InputError
@@ -107,13 +107,8 @@ def hostile(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hostile_url(hostile):
-    from assistant.web import serve
-
-    demo = serve(hostile, host="127.0.0.1", port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url.rstrip("/")
-    finally:
-        demo.close()
+    with served(hostile) as url:
+        yield url
 
 
 def test_hostile_documents_are_quoted_as_text_by_the_service(hostile):
@@ -213,16 +208,12 @@ def limited_url(hostile):
     """The hostile index served with a limit of 2 messages a minute, one trusted proxy, framing
     allowed for one other loopback origin, and a feedback file that cannot be opened."""
     from assistant.service import build_assistant
-    from assistant.web import serve
 
     settings = hostile.settings.replace(rate_limit=2, trusted_proxies=1,
                                         frame_ancestors=f"'self' http://127.0.0.1:{EMBED_ALLOWED}")
     (settings.data_dir / FEEDBACK_FILE).mkdir(exist_ok=True)  # a folder where the database should be
-    demo = serve(build_assistant(settings), host="127.0.0.1", port=free_port(), block=False, quiet=True)
-    try:
-        yield demo.local_url.rstrip("/")
-    finally:
-        demo.close()
+    with served(build_assistant(settings)) as url:
+        yield url
 
 
 def _respond(url: str, body: dict, headers: dict | None = None) -> tuple[str, object]:
