@@ -104,8 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "feedback":
         from .feedback import FeedbackStore
 
-        store = FeedbackStore(settings.data_dir / "feedback.sqlite3", questions=settings.feedback_questions,
-                              keep_days=settings.feedback_days)
+        store = FeedbackStore.for_settings(settings)
         if args.out is not None and args.out.is_dir():
             raise InputError("{path} is a folder; give a file name, e.g. {path}/feedback.csv", path=args.out)
         count = store.export_csv(args.out if args.out else sys.stdout)

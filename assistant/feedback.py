@@ -20,15 +20,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Iterable, Sequence
 
-from .config import LOCALES
+from .config import FEEDBACK_QUESTIONS, LOCALES, Settings
 from .errors import InputError
 from .privacy import mask_personal_data
 from .types import Quote
 
-__all__ = ["FeedbackStore", "RATINGS", "MAX_COMMENT_CHARS", "quote_id", "WITHHELD"]
+__all__ = ["FeedbackStore", "FEEDBACK_FILE", "RATINGS", "MAX_COMMENT_CHARS", "quote_id", "WITHHELD"]
 
 log = logging.getLogger(__name__)
 
+FEEDBACK_FILE = "feedback.sqlite3"  # in the data dir
 RATINGS = ("up", "down")
 MAX_COMMENT_CHARS = 2000
 MAX_QUESTION_CHARS = 20000  # far above any accepted message; only guards the table's size
@@ -69,13 +70,19 @@ class FeedbackStore:
     """
 
     def __init__(self, path: Path | str, *, questions: str = "masked", keep_days: int = 180) -> None:
-        if questions not in ("masked", "none"):
-            raise ValueError(f"questions must be 'masked' or 'none', not {questions!r}")
+        if questions not in FEEDBACK_QUESTIONS:
+            raise ValueError(f"questions must be one of {FEEDBACK_QUESTIONS}, not {questions!r}")
         self.path = Path(path)
         self.questions = questions
         self.keep_days = keep_days
         self._checked = False
         self._check_lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "FeedbackStore":
+        """The deployment's store: ``<data_dir>/feedback.sqlite3`` with its privacy settings."""
+        return cls(settings.data_dir / FEEDBACK_FILE, questions=settings.feedback_questions,
+                   keep_days=settings.feedback_days)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from ..citations import escape_markdown
 from ..config import LOCALES, apply_offline_env
 from ..errors import InputError
-from ..feedback import FeedbackStore, quote_id
+from ..feedback import FEEDBACK_FILE, FeedbackStore, quote_id
 from ..i18n import N_, Catalogues, Translator, country_for_locale, country_name, language_name, negotiate
 from ..safeguarding import render_notice
 from ..types import Answer, SafeguardingNotice, Turn
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 API_NAME = "respond"
 FAVICON = Path(__file__).resolve().parent.parent / "data" / "favicon.svg"
-FEEDBACK_FILE = "feedback.sqlite3"
 
 # Static labels: key -> msgid. The same msgids feed gr.I18n (first paint) and the
 # per-session relabelling, so the catalogues are the one source of truth.
@@ -276,8 +275,7 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
     cats = assistant.catalogues
     settings = assistant.settings
     default_locale = settings.default_locale
-    store = FeedbackStore(settings.data_dir / FEEDBACK_FILE, questions=settings.feedback_questions,
-                          keep_days=settings.feedback_days)
+    store = FeedbackStore.for_settings(settings)
     limit = RateLimit(settings.rate_limit)
     i18n = build_i18n(cats)
     emergency = _emergency_number(assistant)
