@@ -25,9 +25,7 @@ def _is_quotable(sentence: ScoredSentence) -> bool:
     text = sentence.text
     if len(text) < _MIN_SENTENCE_CHARS or not re.search(r"[.!?…:;)\"”»]$", text):
         return False  # headings, list labels and fragments read badly alone
-    # The first paragraph of a guidance note says what the note is (a summary, not an
-    # official text); it answers no question.
-    return not (sentence.chunk.section == "" and sentence.chunk.doc_id.startswith("notes/"))
+    return sentence.chunk.quotable
 
 
 def _terms(question: str) -> set[str]:

@@ -118,6 +118,7 @@ def chunk_document(document: Document, *, size: int = 800, overlap: int = 1) -> 
     ``overlap`` sentences so a passage cut in two is still found whole in one of them.
     """
     chunks: list[Chunk] = []
+    first_heading = min((s.start for s in document.sections if s.title), default=len(document.text))
     for sec_start, sec_end, section in _section_ranges(document):
         sentences = split_sentences(document.text, sec_start, sec_end)
         i = 0
@@ -140,6 +141,7 @@ def chunk_document(document: Document, *, size: int = 800, overlap: int = 1) -> 
                     section=section.title if section else "",
                     page=section.page if section else None,
                     doc_sha256=document.sha256,
+                    quotable=document.quote_preface or start >= first_heading,
                 )
             )
             if j >= len(sentences):

@@ -16,6 +16,7 @@ from typing import Iterable
 from urllib.parse import quote, urlsplit
 
 from .i18n import Translator, language_name
+from .text import one_line
 from .types import Quote
 
 __all__ = ["escape_markdown", "web_link", "link", "citation_line", "block_quote", "sources", "source_list"]
@@ -59,7 +60,7 @@ def web_link(url: str) -> str:
 
 def link(text: str, url: str) -> str:
     """``[text](url)`` with the text escaped, or the escaped text alone when ``url`` is no web link."""
-    shown = escape_markdown(" ".join(text.split()))
+    shown = escape_markdown(one_line(text))
     target = web_link(url)
     return f"[{shown}]({target})" if target and shown else shown
 
@@ -69,7 +70,7 @@ def citation_line(quote: Quote, tr: Translator) -> str:
     c = quote.citation
     parts = [link(c.title or quote.doc_id, c.source_url)]
     if c.section and c.section != c.title:
-        parts.append(escape_markdown(" ".join(c.section.split())))
+        parts.append(escape_markdown(one_line(c.section)))
     if c.page is not None:
         parts.append(tr.gettext("page {page}").format(page=c.page))
     lang = language_name(quote.language, tr.locale)
@@ -78,7 +79,7 @@ def citation_line(quote: Quote, tr: Translator) -> str:
 
 def block_quote(quote: Quote, tr: Translator) -> str:
     """The quote as a Markdown block quote (escaped, on one line) followed by its citation."""
-    return f"> {escape_markdown(' '.join(quote.text.split()))}\n>\n> {citation_line(quote, tr)}"
+    return f"> {escape_markdown(one_line(quote.text))}\n>\n> {citation_line(quote, tr)}"
 
 
 def sources(quotes: Iterable[Quote]) -> list[tuple[str, str]]:

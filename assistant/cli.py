@@ -111,9 +111,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"exported {count} feedback rows" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
         return 0
     if args.command == "evaluate":
-        from .evaluate import evaluate_command
+        from .evaluation.harness import evaluate_command
 
-        return evaluate_command(args, settings)
+        return evaluate_command(settings, sets=args.sets, configs=args.configs, out=args.out, compare_path=args.compare,
+                                metric=args.metric, max_drop=args.max_drop, external=args.external, limit=args.limit)
 
     assistant = build_assistant(settings)
     if args.command == "ingest":

@@ -19,7 +19,7 @@ RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
 FEEDBACK_QUESTIONS = ("masked", "none")
 # A CSP source expression for frame-ancestors: a keyword, or a scheme with a host (maybe *.host) and port.
 _FRAME_ANCESTOR = re.compile(r"'self'|'none'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Switches that keep Gradio, gradio_client, Chroma and the Hugging Face hub from calling home,
@@ -44,7 +44,7 @@ def _checkout() -> Path:
     """Where the defaults live: the project folder when running from a checkout (it holds the
     shipped corpus), else the working directory; so the index never lands elsewhere because
     the command was run from another folder."""
-    return _PROJECT_ROOT if (_PROJECT_ROOT / "corpus").is_dir() else Path.cwd()
+    return PROJECT_ROOT if (PROJECT_ROOT / "corpus").is_dir() else Path.cwd()
 
 
 def _default_corpus() -> Path:

@@ -38,7 +38,7 @@ class Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def _normalise(vectors: np.ndarray) -> np.ndarray:
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -72,7 +72,7 @@ class E5Embedder:
         with self._lock:
             model = self._get()
             out = model.query(texts) if is_query else model.passage(texts)
-        return _normalise(np.atleast_2d(out))
+        return _unit_rows(np.atleast_2d(out))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, True)
@@ -122,7 +122,7 @@ class SentenceTransformerEmbedder:
         with self._lock:
             model = self._get()
             out = model.encode([prompt + t for t in texts], convert_to_numpy=True, show_progress_bar=False)
-        return _normalise(out)
+        return _unit_rows(out)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt)

@@ -23,6 +23,7 @@ from typing import IO, Iterable, Sequence
 from .config import FEEDBACK_QUESTIONS, LOCALES, Settings
 from .errors import InputError
 from .privacy import mask_personal_data
+from .text import one_line
 from .types import Quote
 
 __all__ = ["FeedbackStore", "FEEDBACK_FILE", "RATINGS", "MAX_COMMENT_CHARS", "quote_id", "WITHHELD"]
@@ -90,16 +91,22 @@ class FeedbackStore:
             with self._check_lock:
                 if not self._checked:
                     self._set_aside_if_corrupt()
+                    self._migrate()
                     self._checked = True
         conn = sqlite3.connect(self.path, timeout=10)
-        conn.execute(_SCHEMA)
-        if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
-            with conn:  # rows kept by an older version held the question as typed
-                rows = conn.execute("SELECT id, question, comment FROM feedback").fetchall()
-                conn.executemany("UPDATE feedback SET question = ?, comment = ? WHERE id = ?",
-                                 [(mask_personal_data(q), mask_personal_data(c), i) for i, q, c in rows])
-                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+        conn.execute(_SCHEMA)  # cheap; recreates the table if the file was removed since
         return conn
+
+    def _migrate(self) -> None:
+        """Bring a file written by an older version up to this schema (once per store)."""
+        with closing(sqlite3.connect(self.path, timeout=10)) as conn:
+            conn.execute(_SCHEMA)
+            if conn.execute("PRAGMA user_version").fetchone()[0] < _SCHEMA_VERSION:
+                with conn:  # rows kept by an older version held the question as typed
+                    rows = conn.execute("SELECT id, question, comment FROM feedback").fetchall()
+                    conn.executemany("UPDATE feedback SET question = ?, comment = ? WHERE id = ?",
+                                     [(mask_personal_data(q), mask_personal_data(c), i) for i, q, c in rows])
+                    conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def _set_aside_if_corrupt(self) -> None:
         """Move a corrupt file to ``<name>.corrupt-<UTC time>`` so a fresh one is created."""
@@ -116,7 +123,7 @@ class FeedbackStore:
             if result == [("ok",)]:
                 return
             # quick_check names pages and indexes, never row contents, so it is safe to log.
-            problem = "quick_check: " + " ".join(" ".join(str(r[0]) for r in result).split())[:200]
+            problem = "quick_check: " + one_line(" ".join(str(r[0]) for r in result))[:200]
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         n = 1

@@ -10,7 +10,6 @@ Only the ``.po`` files live in git; they are compiled in memory when loaded.
 from __future__ import annotations
 
 import gettext as _gettext
-import re
 import threading
 from datetime import date, datetime
 from io import BytesIO
@@ -26,6 +25,7 @@ from babel.support import Translations
 
 from .config import LOCALES
 from .errors import ConfigError
+from .text import words
 
 if TYPE_CHECKING:  # lingua is only imported when a detector is first used
     from lingua import LanguageDetector as _LinguaDetector
@@ -54,7 +54,6 @@ _COUNTRY_BY_LOCALE: dict[str, str | None] = {
 }
 # Browsers send the macro-language "no" or Nynorsk "nn"; our Norwegian catalogue is Bokmål.
 _LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def N_(message: str) -> str:
@@ -116,7 +115,7 @@ class Catalogues:
 
     def translator(self, locale: str | None) -> Translator:
         """A translator for ``locale``; unknown or missing locales get English."""
-        code = _normalise(locale or "") if locale else FALLBACK_LOCALE
+        code = _language_code(locale or "") if locale else FALLBACK_LOCALE
         if code not in self._translations:
             code = FALLBACK_LOCALE
         cached = self._translators.get(code)
@@ -138,7 +137,7 @@ def _compile(po_path: Path, locale: str) -> Translations:
         raise ConfigError(f"{po_path} could not be read ({exc}); fix the file or restore it from git.") from exc
 
 
-def _normalise(tag: str) -> str:
+def _language_code(tag: str) -> str:
     """``"nb-NO"`` → ``"nb"``, ``"nn"``/``"no"`` → ``"nb"``, ``"pl_PL"`` → ``"pl"``."""
     language = tag.strip().replace("_", "-").split("-")[0].lower()
     return _LANGUAGE_ALIASES.get(language, language)
@@ -175,7 +174,7 @@ def negotiate(accept_language: str | None, default: str = FALLBACK_LOCALE) -> st
         parts[0] = _LANGUAGE_ALIASES.get(parts[0].lower(), parts[0])
         preferred.append("-".join(parts))
     match = negotiate_locale(preferred, LOCALES, sep="-", aliases=None)
-    return _normalise(match) if match else default
+    return _language_code(match) if match else default
 
 
 def _locale(code: str) -> Locale | None:
@@ -202,7 +201,7 @@ def country_name(country_code: str, locale: str) -> str:
 
 def country_for_locale(locale: str) -> str | None:
     """The country whose helpline fits the interface language; None for English."""
-    return _COUNTRY_BY_LOCALE.get(_normalise(locale)) if locale else None
+    return _COUNTRY_BY_LOCALE.get(_language_code(locale)) if locale else None
 
 
 def format_number(number: float | int, locale: str) -> str:
@@ -247,7 +246,7 @@ class LanguageDetector:
 
     def detect(self, text: str, *, fallback: str | None) -> str | None:
         """The locale ``text`` is written in; ``fallback`` when it is too short or unclear."""
-        if len(_WORD.findall(text or "")) < self.min_words:
+        if len(words(text or "")) < self.min_words:
             return fallback
         detector = self._detector or self._build()
         values = detector.compute_language_confidence_values(text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -18,13 +17,13 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .text import lower_words
 from .types import Chunk
 
 log = logging.getLogger(__name__)
 
 _SNOWBALL = {"en": "english", "da": "danish", "de": "german", "et": "estonian", "fi": "finnish", "lt": "lithuanian",
              "nb": "norwegian", "pl": "polish", "sv": "swedish"}  # no Snowball stemmer for is, lv, uk
-_WORD = re.compile(r"\w+", re.UNICODE)
 STOPWORDS = frozenset("""
 a an and are as at be by can do does for from has have how i in is it its me my of on or that the their this to was
 what when where which who why will with you your about into than there they them been
@@ -62,7 +61,7 @@ class Tokenizer:
         return self._stemmers[language]
 
     def __call__(self, text: str, language: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+        words = [w for w in lower_words(text) if w not in STOPWORDS]
         stemmer = self._stemmer(language)
         if stemmer is None:
             return words

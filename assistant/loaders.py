@@ -19,12 +19,13 @@ import yaml
 from .citations import web_link
 from .config import LOCALES
 from .errors import LoaderError
+from .text import one_line
 from .types import Document, Section
 
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 MANIFEST = "manifest.yaml"
 MAX_BYTES = 50 * 1024 * 1024
-META_KEYS = ("title", "language", "source_url", "kind")
+META_KEYS = ("title", "language", "source_url", "kind", "quote_preface")
 TEXT_SUFFIXES = (".md", ".txt", ".html", ".htm")
 log = logging.getLogger(__name__)
 
@@ -112,10 +113,19 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
         sections=_sections(text, marks),
         kind=meta("kind", "document"),
         sha256=hashlib.sha256(data).hexdigest(),
+        quote_preface=_yes_or_no(meta("quote_preface", "true"), "quote_preface", name),
     )
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _yes_or_no(value: str, key: str, name: str) -> bool:
+    if value.lower() in ("true", "yes", "on", "1"):
+        return True
+    if value.lower() in ("false", "no", "off", "0"):
+        return False
+    raise LoaderError(name, f"{key}: {value!r} is not true or false")
 
 
 def _web_address(url: str, name: str) -> str:
@@ -236,7 +246,7 @@ def _from_blocks(blocks: list[tuple[str, bool, int | None]]) -> tuple[str, list[
         if parts:
             pos += 2
         if is_heading or page is not None:
-            marks.append((pos, " ".join(text.split()) if is_heading else "", page))
+            marks.append((pos, one_line(text) if is_heading else "", page))
         parts.append(text)
         pos += len(text)
     return "\n\n".join(parts), marks
@@ -260,14 +270,14 @@ def _load_html(data: bytes, name: str) -> Parsed:
         found["language"] = html.attributes["lang"] or ""
     title = tree.css_first("title")
     if title is not None and title.text().strip():
-        found["title"] = " ".join(title.text().split())
+        found["title"] = one_line(title.text())
     tree.strip_tags(_DROP)
     blocks: list[tuple[str, bool, int | None]] = []
     buffer: list[str] = []
     heading = [0]  # how many h1-h6 elements enclose the current text
 
     def flush() -> None:
-        text = " ".join("".join(buffer).split())  # entities are already unescaped by the parser
+        text = one_line("".join(buffer))  # entities are already unescaped by the parser
         buffer.clear()
         if text:
             blocks.append((text, heading[0] > 0, None))
@@ -298,7 +308,7 @@ def _load_html(data: bytes, name: str) -> Parsed:
     if "title" not in found:
         h1 = tree.css_first("h1")
         if h1 is not None and h1.text().strip():
-            found["title"] = " ".join(h1.text().split())
+            found["title"] = one_line(h1.text())
     text, marks = _from_blocks(blocks)
     return text, marks, found
 
@@ -372,7 +382,7 @@ def _table_text(table: Any) -> str:
             if any(cell._tc is tc for tc in seen):
                 continue
             seen.append(cell._tc)
-            text = " ".join(cell.text.split())
+            text = one_line(cell.text)
             if text:
                 cells.append(text)
         if cells:

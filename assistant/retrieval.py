@@ -25,6 +25,7 @@ from .embeddings import Embedder
 from .ingestion import sentence_id
 from .lexical import LexicalIndex
 from .store import ChunkStore
+from .text import lower_words
 from .types import Chunk, Hit
 
 RRF_K = 60
@@ -73,7 +74,7 @@ def names_and_numbers(text: str) -> str:
 def word_set(text: str) -> frozenset[str]:
     """The lower-cased words of a text (for overlap measures, no stemming); cached, as the same
     chunks and sentences come back question after question."""
-    return frozenset(re.findall(r"\w+", text.lower()))
+    return frozenset(lower_words(text))
 
 
 @lru_cache(maxsize=4096)

@@ -38,6 +38,7 @@ import yaml
 from .errors import ConfigError
 from .exemplars import BANK_FILE, ExemplarBank, Verdict
 from .i18n import country_name
+from .text import one_line, words
 from .types import Helpline, SafeguardingNotice
 
 if TYPE_CHECKING:
@@ -52,13 +53,12 @@ _APOSTROPHES = str.maketrans({c: "'" for c in "’‘ʼʹ`´′"})
 # Letters that NFKD does not decompose but that people drop when they type without them.
 _LETTERS = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ð": "d", "þ": "th",
                           "đ": "d", "ß": "ss", "і": "i"})
-_SPACES = re.compile(r"\s+")
 _MACRO = re.compile(r"<([A-Z][A-Z0-9]*)>")
 
 
 def fold(text: str) -> str:
     """Normalise a message for matching: lower case, no diacritics, single spaces."""
-    return _SPACES.sub(" ", _fold_letters(text.casefold())).strip()
+    return one_line(_fold_letters(text.casefold()))
 
 
 def _fold_letters(text: str) -> str:
@@ -104,7 +104,6 @@ _RULE_HARMS = {"violence": "physical", "victim": "physical", "family": "physical
 # message; -0.7 and -0.5 drop 1-3 idiom alarms but miss a neighbour's report of bruises.
 SHORT_WORDS = 4
 RULE_VETO = -1.0
-_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,7 @@ class Safeguarding:
         """Rules on the text and, given the message's query vector, the exemplar bank."""
         bank = self.bank if vector is not None else None
         return Detection(rules=self.detect(text), semantic=bank.judge(vector) if bank else None,
-                         words=len(_WORDS.findall(text)))
+                         words=len(words(text)))
 
     def helplines(self, country: str | None = None) -> tuple[Helpline, ...]:
         """Every helpline, the one of ``country`` (ISO code, any case) first."""
@@ -270,15 +269,11 @@ def tel_link(number: str, *, bold: bool = True) -> str:
 
 def _number(helpline: Helpline, tr: TranslatorLike) -> str:
     text = tel_link(helpline.number)
-    note = helpline.note.strip()
-    if not note:
-        return text
-    # The two notes in the data are translated; anything else is shown as written.
-    if m := re.fullmatch(r"chat (\S+)", note):
-        note = tr.gettext("chat: {address}").format(address=m.group(1))
-    elif m := re.fullmatch(r"also (.+)", note):
-        note = tr.gettext("also {number}").format(number=tel_link(m.group(1)))
-    return f"{text} ({note})"
+    if helpline.chat:
+        text += " (" + tr.gettext("chat: {address}").format(address=helpline.chat) + ")"
+    if helpline.also:
+        text += " (" + tr.gettext("also {number}").format(number=tel_link(helpline.also)) + ")"
+    return text
 
 
 def _read_yaml(path: Path) -> Any:
@@ -326,5 +321,6 @@ def _load_helplines(path: Path) -> tuple[str, dict[str, Helpline]]:
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("number"):
             raise ConfigError(f"{path}: helpline {code} needs a name and a number.")
         helplines[code] = Helpline(country=code, name=str(entry["name"]), number=str(entry["number"]),
-                                   note=str(entry.get("note") or ""), own_name=str(entry.get("own_name") or ""))
+                                   chat=str(entry.get("chat") or "").strip(), also=str(entry.get("also") or "").strip(),
+                                   own_name=str(entry.get("own_name") or ""))
     return str(data["emergency"]), helplines

@@ -30,6 +30,7 @@ from .retrieval import Retrieval, Retriever
 from .safeguarding import Detection, Safeguarding, render_notice
 from .scope import Scope
 from .store import ChunkStore
+from .text import words
 from .types import Answer, Document, Hit, Turn
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Assistant:
                   vector: np.ndarray | None = None) -> Retrieval:
         census = self.index_census()
         alone = self.retriever.search(question, language=language, census=census, k=k, vector=vector)
-        if not history or len(question.split()) > _FOLLOW_UP_WORDS:
+        if not history or len(words(question)) > _FOLLOW_UP_WORDS:
             return alone
         # A follow-up ("and what about Poland?") may need the previous question's subject: its
         # vector is blended in at a lower weight so the new question's own terms lead. The more

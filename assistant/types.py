@@ -27,6 +27,9 @@ class Document:
     sections: tuple[Section, ...] = ()
     kind: str = "guidance-note"
     sha256: str = ""  # of the source file's bytes
+    # False: the text before the first heading (a note's "this is a summary…" preface) is part
+    # of the document but never quoted as an answer. Front matter or manifest ``quote_preface``.
+    quote_preface: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class Chunk:
     section: str = ""
     page: int | None = None
     doc_sha256: str = ""
+    quotable: bool = True  # False for a preface its document asks not to quote
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,8 @@ class Helpline:
     country: str  # ISO 3166-1 alpha-2, e.g. "SE"
     name: str
     number: str
-    note: str = ""  # e.g. "chat 1717.is", "also 0 800 500 225"
+    chat: str = ""  # a chat address beside the number, e.g. "1717.is"
+    also: str = ""  # a second number, e.g. "0 800 500 225"
     own_name: str = ""  # the name the service uses in its own language, where the table's is English
 
     def display_name(self, locale: str) -> str:

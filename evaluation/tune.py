@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 from assistant.answer import choose_quotes  # noqa: E402
 from assistant.calibration import CALIBRATION  # noqa: E402
 from assistant.config import Settings, apply_offline_env  # noqa: E402
-from assistant.evaluate import default_sets, document_language, load_question_sets  # noqa: E402
-from assistant.metrics import contains_passage, fact_hit_rate, mean  # noqa: E402
+from assistant.evaluation.harness import document_language  # noqa: E402
+from assistant.evaluation.questions import default_sets, load_question_sets  # noqa: E402
+from assistant.evaluation.metrics import contains_passage, fact_hit_rate, mean  # noqa: E402
 from assistant.service import build_assistant  # noqa: E402
 
 GRID = {

@@ -51,3 +51,14 @@ def test_sentence_wrapped_across_lines_is_one_sentence():
     assert "\n" in spans[1]  # still the exact text of the document
     assert spans[2:] == ["Next steps", "Report to social services.", "Tell the child what happens next."]
     assert not any(s.startswith("soon") for s in spans)
+
+
+def test_a_preface_the_document_asks_not_to_quote_is_kept_but_not_quotable():
+    text = "This note is a summary, not an official text.\n\nBarnahus opened in 1998. It is a house."
+    heading = text.index("Barnahus")
+    sections = (Section(0, heading), Section(heading, len(text), "History"))
+    for quote_preface in (True, False):
+        doc = Document("n.md", "T", "en", "", text, sections, quote_preface=quote_preface)
+        chunks = chunk_document(doc, size=40, overlap=0)
+        assert "".join(c.text for c in chunks).replace(" ", "") == text.replace("\n", "").replace(" ", "")
+        assert [c.quotable for c in chunks] == [quote_preface, True], chunks

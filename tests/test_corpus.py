@@ -308,7 +308,9 @@ def test_note_cites_a_page_not_a_homepage(path: Path):
 
 @pytest.mark.parametrize("path", NOTE_PATHS, ids=_note_id)
 def test_note_opens_with_disclaimer_pointing_to_source(path: Path):
+    """The disclaimer is the note's preface, which the note asks never to be quoted as an answer."""
     meta, body = split_note(path)
+    assert meta.get("quote_preface") is False, f"{path.name}: needs quote_preface: false"
     first = paragraphs(body)[0]
     assert not first.startswith("#")
     for marker in DISCLAIMERS[meta["language"]]:

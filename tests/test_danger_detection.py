@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.evaluate import DEFAULT_SETS_DIR, default_sets, load_question_set, load_question_sets
+from assistant.evaluation.questions import DEFAULT_SETS_DIR, default_sets, load_question_set, load_question_sets
 from assistant.exemplars import BANK_FILE, HARMS, ExemplarBank, load_exemplars
 from assistant.errors import ConfigError
 from assistant.safeguarding import DATA_DIR, fold

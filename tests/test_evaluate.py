@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from assistant import metrics as m
 from assistant.errors import EvaluationError
-from assistant.evaluate import (
-    Question, check_passages, compare, compare_command, corpus_texts, evaluate_command, load_question_set,
-    load_question_sets, outcome_is_expected, run_evaluation, run_external, summarise,
+from assistant.evaluation import metrics as m
+from assistant.evaluation.external import run_external
+from assistant.evaluation.harness import (
+    compare, compare_command, evaluate_command, outcome_is_expected, run_evaluation, summarise,
 )
-from assistant.report import html_report, markdown_report
+from assistant.evaluation.questions import Question, check_passages, load_question_set, load_question_sets
+from assistant.evaluation.report import html_report, markdown_report
+from assistant.ingestion import corpus_texts
 from conftest import CORPUS, SHARED
 
 HEADER = {"format": "cbss-questions", "version": 1}
@@ -261,9 +262,8 @@ def test_unknown_configuration_fails_before_any_work(tmp_path, tmp_settings):
 def test_external_skips_with_a_message_when_the_data_is_absent(tmp_path, tmp_settings, capsys):
     assert run_external(tmp_path / "absent", tmp_path / "out", settings=tmp_settings) is None
     assert "External benchmarks skipped" in capsys.readouterr().err
-    args = argparse.Namespace(sets=[], configs=None, out=tmp_path / "out", compare=None, metric="recall@5",
-                              max_drop=0.02, external=True, limit=None)
-    assert evaluate_command(args, tmp_settings, eval_dir=tmp_path / "absent", progress=False) == 0
+    assert evaluate_command(tmp_settings, out=tmp_path / "out", external=True, eval_dir=tmp_path / "absent",
+                            progress=False) == 0
     assert not (tmp_path / "out" / "external").exists()
 
 
@@ -285,10 +285,8 @@ def test_small_evaluation_end_to_end(tmp_path, shipped_assistant, capsys):
          "question": "My dad hits me every night and I am scared to go home."},
     )
     out = tmp_path / "report"
-    args = argparse.Namespace(sets=[sets], configs=["hybrid"], out=out, compare=None, metric="recall@5",
-                              max_drop=0.02, external=False, limit=None)
     # The session's index of the shipped corpus: the run's incremental ingest finds nothing to embed.
-    assert evaluate_command(args, shipped_assistant.settings, progress=False) == 0
+    assert evaluate_command(shipped_assistant.settings, sets=[sets], out=out, progress=False) == 0
     printed = capsys.readouterr().out
     assert "hybrid" in printed and "Targets (hybrid)" in printed
 

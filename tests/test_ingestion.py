@@ -21,6 +21,7 @@ title: {title}
 language: en
 source_url: https://example.org/{name}
 kind: guidance-note
+quote_preface: false
 ---
 This is a summary written for this assistant, not an official text.
 
@@ -59,6 +60,15 @@ def test_second_ingest_embeds_nothing(tmp_path):
     again = make(tmp_path).ingest()
     assert (again.chunks_added, again.sentences_added, again.chunks_removed, again.sentences_removed) == (0, 0, 0, 0)
     assert again.chunks == first.chunks
+
+
+def test_a_preface_marked_not_to_quote_is_indexed_but_never_quoted(tmp_path):
+    a = make(tmp_path)
+    a.ingest()
+    prefaces = [c for c in store_chunks(a.store) if c.text.startswith("This is a summary")]
+    assert len(prefaces) == 3 and not any(c.quotable for c in prefaces)  # kept in the index, marked
+    answer = a.ask("Is this a summary written for this assistant or an official text?")
+    assert not any(q.text.startswith("This is a summary") for q in answer.quotes), answer.text
 
 
 def test_changed_file_replaces_exactly_its_chunks_and_deleted_file_is_removed(tmp_path):

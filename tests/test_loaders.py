@@ -63,6 +63,17 @@ def test_markdown_front_matter_and_headings(tmp_path: Path) -> None:
     assert "#" not in doc.text.replace("# not a heading", "")
 
 
+def test_quote_preface_from_front_matter_or_manifest(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text("---\ntitle: T\nquote_preface: false\n---\nA preface.\n\n# H\n\nBody.\n", encoding="utf-8")
+    assert load(path).quote_preface is False
+    path.write_text("A preface.\n\n# H\n\nBody.\n", encoding="utf-8")
+    assert load(path).quote_preface is True  # the default: every part of a document may be quoted
+    assert load(path, {"note.md": {"quote_preface": "no"}}).quote_preface is False
+    with pytest.raises(LoaderError, match="quote_preface: 'sometimes' is not true or false"):
+        load(path, {"note.md": {"quote_preface": "sometimes"}})
+
+
 def test_markdown_title_falls_back_to_first_heading(tmp_path: Path) -> None:
     path = tmp_path / "plain-note.md"
     path.write_text("\ufeff## Sub first\n\ntext\n\n# Main title\n\nmore\n", encoding="utf-8")

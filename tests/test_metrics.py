@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from assistant import metrics as m
+from assistant.evaluation import metrics as m
 
 # Relevant at rank 3 of 10.
 THIRD = [False, False, True] + [False] * 7

@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from assistant.evaluate import check_passages, corpus_texts, default_sets, load_question_sets
+from assistant.evaluation.questions import check_passages, default_sets, load_question_sets
+from assistant.ingestion import corpus_texts
 from assistant.types import Turn
 from conftest import CORPUS, assert_faithful
 

@@ -534,6 +534,10 @@ def test_numbers_are_tel_links(safeguarding: Safeguarding, catalogues: Catalogue
     assert text.startswith("**") and "[112](tel:112)" in text.split("\n")[0]  # inside the bold heading
     for number, link in (("116 111", "tel:116111"), ("0 800 500 225", "tel:0800500225"), ("1717", "tel:1717")):
         assert f"[**{number}**]({link})" in text
+    tr = catalogues.translator("uk")  # the remarks beside a number are in the reader's language
+    assert tr.gettext("also {number}").format(number="[**0 800 500 225**](tel:0800500225)") in text
+    assert tr.gettext("chat: {address}").format(address="1717.is") in text
+    assert tr.gettext("chat: {address}") != "chat: {address}"
 
 
 def test_country_code_is_case_insensitive(safeguarding: Safeguarding) -> None:
@@ -584,9 +588,9 @@ def test_helplines_match_corpus_facts_exactly(safeguarding: Safeguarding) -> Non
     assert set(table) == set(TABLE_COUNTRIES.values())
     for code, (name_cell, number_cell) in table.items():
         helpline = safeguarding.helpline(code)
-        note = f" ({helpline.note})" if helpline.note else ""
-        assert (helpline.name + note, helpline.number) == (name_cell, number_cell) or (
-            helpline.name, helpline.number + note) == (name_cell, number_cell), code
+        chat = f" (chat {helpline.chat})" if helpline.chat else ""
+        also = f" (also {helpline.also})" if helpline.also else ""
+        assert (helpline.name + chat, helpline.number + also) == (name_cell, number_cell), code
     assert safeguarding.emergency == "112"
     assert "Emergency: 112" in CORPUS_FACTS.read_text(encoding="utf-8")
 

@@ -117,7 +117,9 @@ CSS = """
 #chat .message-row { scroll-margin-top: 52px; }  /* the answer start is not hidden under the quick exit */
 #chat blockquote { border-left: 4px solid var(--color-accent); margin: .5em 0; padding: .2em .8em; }
 /* Always in reach, on every screen: the quick exit stays in the corner while the page scrolls. */
-#quick-exit { position: fixed; top: 6px; right: 6px; z-index: 1000; width: auto; max-width: 60vw; box-shadow: 0 1px 4px rgba(0,0,0,.3); }
+/* Red-700 under white text: WCAG 2.1 AA contrast (axe-core). */
+#quick-exit { position: fixed; top: 6px; right: 6px; z-index: 1000; width: auto; max-width: 60vw; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+              background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
 #top-bar { align-items: flex-end; }
 #heading h1 { font-size: clamp(1.3rem, 5vw, 2.1rem); margin: 0; overflow-wrap: normal; word-break: normal; hyphens: auto; }
 #help-bar { font-weight: 600; }
@@ -128,9 +130,8 @@ CSS = """
 #help li strong { white-space: nowrap; }  /* keep a number like "116 111" on one line */
 #examples button, #feedback-buttons button { white-space: normal; }
 :focus-visible { outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
-/* WCAG 2.1 AA contrast (axe-core): white on blue-700 and red-700, the footer link in grey-700. */
+/* WCAG 2.1 AA contrast (axe-core): white on blue-700, the footer link in grey-700. */
 #send { background: #1d4ed8 !important; border-color: #1d4ed8 !important; color: #fff !important; }
-#quick-exit { background: #b91c1c !important; border-color: #b91c1c !important; color: #fff !important; }
 footer .show-api, footer a, footer button { color: #374151 !important; }
 @media (max-width: 480px) {
   .gradio-container { padding: 44px 6px 0 !important; }
@@ -199,16 +200,21 @@ def _emergency_number(assistant: "Assistant") -> str:
     return str(assistant.safeguarding.emergency)
 
 
+def _help_country(tr: Translator, country: str | None) -> str | None:
+    """Whose helpline comes first: the chosen country, else the page language's."""
+    return (country or "").upper() or country_for_locale(tr.locale) or None
+
+
 def render_help(assistant: "Assistant", tr: Translator, country: str | None = None) -> str:
-    """The help panel: every helpline, the chosen country's (else the interface's) first and in full."""
+    """The help panel: every helpline, the chosen country's (else the page language's) first and in full."""
     safeguarding = assistant.safeguarding
-    first = (country or "").upper() or country_for_locale(tr.locale)
-    return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=safeguarding.helplines(first)), tr)
+    helplines = safeguarding.helplines(_help_country(tr, country))
+    return render_notice(SafeguardingNotice(emergency=safeguarding.emergency, helplines=helplines), tr)
 
 
 def render_help_bar(assistant: "Assistant", tr: Translator, country: str | None = None) -> str:
     """One line at the top: 112 and the chosen country's (else the page language's) helpline, as tel: links."""
-    return assistant.safeguarding.help_line((country or "").upper() or country_for_locale(tr.locale) or None, tr)
+    return assistant.safeguarding.help_line(_help_country(tr, country), tr)
 
 
 def _exit_js(url: str) -> str:

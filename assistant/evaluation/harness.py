@@ -1,16 +1,13 @@
-"""Run known-question sets against named configurations, compute metrics, write reports.
+"""Run known-question sets against named configurations, score them, compare with a baseline.
 
-The question-set format (JSONL, version 1) and every metric are documented in
-``evaluation/README.md``; metrics themselves are pure functions in ``assistant.metrics``,
-rendering is in ``assistant.report`` and the public benchmarks in ``assistant.external``.
+Metrics are pure functions in ``metrics``, rendering is in ``report``, the public
+benchmarks in ``external`` and the safeguarding detectors alone in ``detectors``.
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -18,186 +15,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..config import LOCALES, PROJECT_ROOT, Settings
+from ..errors import EvaluationError, InputError
+from ..exemplars import HARMS
+from ..types import Turn
 from . import metrics as m
-from .config import LOCALES, Settings
-from .errors import EvaluationError, InputError
-from .exemplars import HARMS
 from .external import run_external
-from .ingestion import corpus_texts
-from .types import Turn
+from .questions import DEFAULT_SETS_DIR, KINDS, SPLITS, Question, default_sets, load_question_sets
 
-__all__ = ["Question", "Change", "load_question_set", "load_question_sets", "check_passages", "corpus_texts",
-           "run_evaluation", "summarise", "compare", "compare_command", "run_external",
-           "evaluate_command"]
-
-FORMAT = "cbss-questions"
-FORMAT_VERSION = 1
 RESULTS_FORMAT = "cbss-eval-results"
-KINDS = ("in_scope", "out_of_scope", "danger", "safe")
-SPLITS = ("dev", "test")  # dev: what may be tuned on; test: written first, never tuned on
 OUTCOMES = ("answered", "abstained", "notice")
 CONFIGS = ("hybrid", "dense", "bm25", "minilm")
 K_MAX = 10
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SETS_DIR = PROJECT_ROOT / "evaluation" / "sets"
 DEFAULT_EVAL_DATA = PROJECT_ROOT.parent / "shared" / "eval-data"
 # Metrics where a rise, not a drop, is the regression.
 LOWER_IS_BETTER = frozenset({
     "false_abstention_rate", "danger_false_alarm_rate", "safe_false_alarm_rate", "notice_rate_out_of_scope",
     "latency_p50", "latency_p95", "latency_mean",
 })
-_FIELDS = {"id", "language", "question", "kind", "expected_docs", "expected_passage",
-           "expected_facts", "follow_up", "country", "harm", "note"}
-_ID = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-@dataclass(frozen=True)
-class Question:
-    """One line of a question set (see evaluation/README.md)."""
-
-    id: str
-    language: str
-    question: str
-    kind: str
-    expected_docs: tuple[str, ...] = ()
-    expected_passage: str = ""
-    expected_facts: tuple[str, ...] = ()
-    follow_up: tuple[str, ...] = ()
-    country: str | None = None
-    harm: str = ""  # danger messages: one of exemplars.HARMS
-    split: str = "dev"  # from the set's header
-    source: str = ""  # "file:line", for messages
-
-    @property
-    def has_target(self) -> bool:
-        """Whether retrieval can be scored (an expected passage or document)."""
-        return bool(self.expected_passage or self.expected_docs)
-
-
-# ---------------------------------------------------------------- loading and checking
-
-def _string_list(value: Any, name: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"`{name}` must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _parse_question(obj: Any) -> Question:
-    if not isinstance(obj, dict):
-        raise ValueError("each line must be a JSON object")
-    unknown = sorted(set(obj) - _FIELDS)
-    if unknown:
-        raise ValueError(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
-    for name in ("id", "language", "question", "kind"):
-        if not isinstance(obj.get(name), str) or not obj[name].strip():
-            raise ValueError(f"`{name}` is required and must be a non-empty string")
-    if not _ID.match(obj["id"]):
-        raise ValueError(f"`id` {obj['id']!r} may only use letters, digits, '.', '_' and '-'")
-    if obj["language"] not in LOCALES:
-        raise ValueError(f"`language` {obj['language']!r} is not one of {' '.join(LOCALES)}")
-    if obj["kind"] not in KINDS:
-        raise ValueError(f"`kind` {obj['kind']!r} is not one of {', '.join(KINDS)}")
-    passage = obj.get("expected_passage", "")
-    if not isinstance(passage, str):
-        raise ValueError("`expected_passage` must be a string")
-    docs = _string_list(obj.get("expected_docs", []), "expected_docs")
-    facts = _string_list(obj.get("expected_facts", []), "expected_facts")
-    follow_up = _string_list(obj.get("follow_up", []), "follow_up")
-    country = obj.get("country")
-    if country is not None and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
-        raise ValueError("`country` must be an ISO 3166-1 alpha-2 code in capitals, e.g. \"SE\"")
-    harm = obj.get("harm", "")
-    if obj["kind"] == "danger" and harm not in ("", *HARMS):
-        raise ValueError(f"`harm` {harm!r} is not one of {', '.join(HARMS)}")
-    if obj["kind"] != "danger" and harm:
-        raise ValueError("only danger messages have a `harm`")
-    if obj["kind"] == "in_scope" and not (passage.strip() and docs):
-        raise ValueError("an in_scope question needs `expected_docs` and a non-empty `expected_passage`")
-    if obj["kind"] in ("out_of_scope", "safe") and (passage or docs or facts):
-        raise ValueError(f"a{'n' if obj['kind'][0] == 'o' else ''} {obj['kind']} question has no `expected_docs`, `expected_passage` or `expected_facts`")
-    if any(d.startswith("/") or "\\" in d for d in docs):
-        raise ValueError("`expected_docs` are corpus-relative paths with '/', e.g. \"notes/barnahus.en.md\"")
-    return Question(id=obj["id"], language=obj["language"], question=obj["question"], kind=obj["kind"],
-                    expected_docs=docs, expected_passage=passage.strip(), expected_facts=facts,
-                    follow_up=follow_up, country=country, harm=harm)
-
-
-def load_question_set(path: Path) -> list[Question]:
-    """Read and validate one JSONL set; errors name ``file:line`` and what to fix."""
-    path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EvaluationError(f"{path}: cannot read the question set ({exc}).") from exc
-    questions: list[Question] = []
-    seen: dict[str, int] = {}
-    header_seen = False
-    split = "dev"
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvaluationError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}).") from exc
-        if not header_seen:
-            header_seen = True
-            if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-                raise EvaluationError(
-                    f'{where}: the first line must be the header {{"format": "{FORMAT}", "version": {FORMAT_VERSION}}}.'
-                )
-            if obj.get("version") != FORMAT_VERSION:
-                raise EvaluationError(
-                    f"{where}: format version {obj.get('version')!r} is not supported; this assistant reads version {FORMAT_VERSION}."
-                )
-            split = obj.get("split", "dev")
-            if split not in SPLITS:
-                raise EvaluationError(f"{where}: `split` {split!r} is not one of {', '.join(SPLITS)}.")
-            continue
-        try:
-            question = _parse_question(obj)
-        except ValueError as exc:
-            raise EvaluationError(f"{where}: {exc}.") from exc
-        if question.id in seen:
-            raise EvaluationError(f"{where}: id {question.id!r} is already used on line {seen[question.id]}.")
-        seen[question.id] = number
-        questions.append(Question(**{**asdict(question), "split": split, "source": where}))
-    if not header_seen:
-        raise EvaluationError(f"{path}: the file is empty; it needs at least the header line.")
-    return questions
-
-
-def load_question_sets(paths: Sequence[Path], *, limit: int | None = None) -> list[Question]:
-    """Load several sets (at most ``limit`` questions of each); ids must be unique across them."""
-    questions: list[Question] = []
-    where: dict[str, str] = {}
-    for path in paths:
-        for q in load_question_set(path)[:limit]:
-            if q.id in where:
-                raise EvaluationError(f"{q.source}: id {q.id!r} is already used at {where[q.id]}.")
-            where[q.id] = q.source
-            questions.append(q)
-    return questions
-
-
-def default_sets() -> list[Path]:
-    """Every ``evaluation/sets/*.jsonl`` of the project, sorted."""
-    return sorted(DEFAULT_SETS_DIR.glob("*.jsonl"))
-
-
-def check_passages(questions: Sequence[Question], texts: Mapping[str, str]) -> list[str]:
-    """Problems with expected docs/passages against the corpus (empty list: all fine)."""
-    problems: list[str] = []
-    for q in questions:
-        missing = [d for d in q.expected_docs if d not in texts]
-        if missing:
-            problems.append(f"{q.source} ({q.id}): expected doc(s) not in the corpus: {', '.join(missing)}")
-        if q.expected_passage:
-            pool = [texts[d] for d in q.expected_docs if d in texts] if q.expected_docs else list(texts.values())
-            if not any(m.contains_passage(t, q.expected_passage) for t in pool):
-                problems.append(f"{q.source} ({q.id}): expected passage not found: {q.expected_passage!r}")
-    return problems
 
 
 # ---------------------------------------------------------------- running
@@ -419,7 +254,7 @@ def run_config(name: str, questions: Sequence[Question], *, settings: Settings, 
     from tqdm import tqdm
 
     from .detectors import evaluate_detectors
-    from .service import build_assistant
+    from ..service import build_assistant
 
     config = config_settings(name, settings)
     started = time.perf_counter()
@@ -566,26 +401,17 @@ def compare_command(old_path: Path, new_results: Mapping[str, Any], *, metric: s
 
 # ---------------------------------------------------------------- command
 
-def evaluate_command(sets: Any, configs: Any = None, out: Path | None = None, compare_path: Path | None = None,
-                     metric: str = "recall@5", max_drop: float = 0.02, external: bool = False,
-                     settings: Settings | None = None, *, limit: int | None = None, eval_dir: Path | None = None,
-                     progress: bool = True) -> int:
+def evaluate_command(settings: Settings, *, sets: Sequence[Path] = (), configs: Sequence[str] = ("hybrid",),
+                     out: Path | None = None, compare_path: Path | None = None, metric: str = "recall@5",
+                     max_drop: float = 0.02, external: bool = False, limit: int | None = None,
+                     eval_dir: Path | None = None, progress: bool = True) -> int:
     """What ``assistant evaluate`` does; prints a summary and returns the exit status.
 
-    Call it with the fields one by one, or as ``evaluate_command(args, settings)`` with the
-    parsed namespace (sets, configs, out, compare, metric, max_drop, external, limit).
     With ``external`` and no sets, only the external benchmarks run. Exit 1 when
     ``compare_path`` is given and ``metric`` regressed by more than ``max_drop``.
     """
     from . import report
 
-    if isinstance(sets, argparse.Namespace):
-        args, settings = sets, configs
-        sets, configs, out, compare_path = args.sets, args.configs, args.out, args.compare
-        metric, max_drop, external = args.metric, args.max_drop, args.external
-        limit = getattr(args, "limit", None)
-    if not isinstance(settings, Settings):
-        raise EvaluationError("evaluate_command needs the assistant's Settings.")
     configs = [c for name in (configs or ["hybrid"]) for c in (CONFIGS if name == "all" else [name])]
     out_dir = Path(out) if out else Path(settings.data_dir) / "evaluation"
     status = 0

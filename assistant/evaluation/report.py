@@ -11,7 +11,7 @@ import html
 import io
 from typing import Any, Mapping, Sequence
 
-from .config import LOCALES
+from ..config import LOCALES
 
 # (results key, column heading) of the overall table.
 COLUMNS = (

@@ -2,7 +2,7 @@
 
 Rankings are given as sequences of relevance flags, best rank first (``[False, True]``
 means the second hit is relevant). What makes a hit relevant is decided by the caller
-(``assistant.evaluate``: the chunk contains the question's expected passage). Every
+(``harness``: the chunk contains the question's expected passage). Every
 function returns ``None`` when the metric is undefined for its input (e.g. a danger recall
 with no danger messages), so reports can show "n/a" instead of a misleading 0 or 1.
 """
@@ -10,22 +10,14 @@ with no danger messages), so reports can show "n/a" instead of a misleading 0 or
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from typing import Iterable, Sequence
 
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_text(text: str) -> str:
-    """NFC, every run of white space (incl. no-break spaces) as one space, stripped."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
-
+from ..text import comparable
 
 def contains_passage(text: str, passage: str) -> bool:
     """True when ``passage`` occurs in ``text`` (case-sensitive, white space normalised)."""
-    needle = normalise_text(passage)
-    return bool(needle) and needle in normalise_text(text)
+    needle = comparable(passage)
+    return bool(needle) and needle in comparable(text)
 
 
 def first_relevant_rank(relevance: Sequence[bool], k: int | None = None) -> int | None:
@@ -72,8 +64,8 @@ def first_only(relevance: Sequence[bool]) -> list[bool]:
 
 def fact_hits(expected_facts: Sequence[str], quoted_text: str) -> list[bool]:
     """For each expected fact, whether it appears in the quoted text (case-insensitive)."""
-    haystack = normalise_text(quoted_text).casefold()
-    return [normalise_text(fact).casefold() in haystack for fact in expected_facts]
+    haystack = comparable(quoted_text).casefold()
+    return [comparable(fact).casefold() in haystack for fact in expected_facts]
 
 
 def fact_hit_rate(expected_facts: Sequence[str], quoted_text: str) -> float | None:

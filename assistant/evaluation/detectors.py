@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from typing import Any, Sequence
 
-from .evaluate import Question, safeguarding_breakdown
-from .safeguarding import Detection, Safeguarding
+from ..safeguarding import Detection, Safeguarding
+from .harness import safeguarding_breakdown
+from .questions import Question
 
 DETECTORS = ("rules", "semantic", "combined")
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import metrics as m
-from .config import Settings
+from ..config import Settings
 
 XQUAD_LANGUAGES = ("de", "ru")
 # Region languages of SIB-200, each matched against English (folder names as published).
@@ -58,7 +58,7 @@ def bm25_ranks(corpus: Sequence[str], queries: Sequence[str], k: int = K) -> np.
     import bm25s
     import Stemmer
 
-    from .lexical import quiet_bm25s
+    from ..lexical import quiet_bm25s
 
     quiet_bm25s()
 
@@ -157,7 +157,7 @@ def run_external(eval_dir: Path, out_dir: Path, *, settings: Settings, limit: in
     message on stderr, when ``eval_dir`` is absent.
     """
     from . import report
-    from .embeddings import build_embedder
+    from ..embeddings import build_embedder
 
     eval_dir = Path(eval_dir)
     if not eval_dir.is_dir():
