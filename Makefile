@@ -44,13 +44,18 @@ $(INSTALLED_TEST): $(INSTALLED) pyproject.toml
 # Debian's Chromium for the browser tests; never `playwright install` (it downloads a browser).
 # axe-core (npm) for the accessibility test, inside the venv so `make clean` removes it.
 export AXE_CORE := $(abspath $(VENV))/axe/node_modules/axe-core/axe.min.js
+# Outside CI a failed install only skips those tests; under CI (CI=true) it fails the run.
+MISSING = if [ "$$CI" = true ]; then echo "error: could not install $(1); CI needs it for the browser tests"; exit 1; \
+          else echo "warning: could not install $(1); the tests that need it will be skipped"; fi
 browser:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing Chromium (Debian) for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
-	  || echo "warning: could not install chromium; browser tests will be skipped"; fi
+	  || { $(call MISSING,chromium); }; fi
 	@if [ ! -f "$(AXE_CORE)" ]; then \
+	  echo "installing axe-core (npm) for the accessibility test"; \
 	  (npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4 >/dev/null) \
-	  || echo "warning: could not install axe-core; the accessibility test will be skipped"; fi
+	  || { $(call MISSING,axe-core); }; fi
 
 serve: install
 	$(BIN)/assistant serve

@@ -124,6 +124,32 @@ CHROMIUM_ARGS = [
 ]
 
 
+AXE_CORE = Path(os.environ.get("AXE_CORE") or PROJECT / ".venv/axe/node_modules/axe-core/axe.min.js")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under CI (CI=true) the browser tests are not optional: what they need must be installed."""
+    if os.environ.get("CI", "").lower() not in ("true", "1", "yes"):
+        return
+    missing = [what for what, present in (
+        (f"Chromium at {CHROMIUM}", CHROMIUM.exists()),
+        (f"axe-core at {AXE_CORE}", AXE_CORE.exists()),
+        ("playwright (pip install -e '.[test]')", _importable("playwright.sync_api")),
+    ) if not present]
+    if missing:
+        raise pytest.UsageError("CI=true, so the browser tests must run, but these are missing: "
+                                + "; ".join(missing) + ". Run `make browser` (it installs them) and check its output.")
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, headless, through Playwright (never `playwright install`)."""
@@ -161,8 +187,9 @@ def assert_faithful(assistant, answer) -> None:  # noqa: ANN001
     """Every quote is the exact text at its offsets in its source document, and the answer shows
     it whole (escaped for Markdown, which renders as the same characters)."""
     from assistant.citations import escape_markdown
+    from assistant.text import one_line
 
     for quote in answer.quotes:
         text = assistant.document_text(quote.doc_id)
         assert text[quote.start:quote.end] == quote.text, quote
-        assert escape_markdown(" ".join(quote.text.split())) in answer.text, quote
+        assert escape_markdown(one_line(quote.text)) in answer.text, quote

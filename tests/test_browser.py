@@ -7,7 +7,6 @@ chromium-driver from Debian and the test extra installs playwright from PyPI. Ne
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -15,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM
+from conftest import AXE_CORE, CHROMIUM
 
 from assistant.feedback import quote_id
 from assistant.i18n import language_name
+from assistant.text import one_line
 from assistant.web.page import _ALREADY, _THANKS, EXAMPLES, FEEDBACK_FILE, LABELS
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
@@ -49,10 +49,6 @@ def _open(browser, url: str, locale: str, **context_options):
     page.goto(url + "/")
     page.wait_for_selector("#question textarea")
     return context, page
-
-
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _expect_labels(page, assistant, locale: str) -> None:
@@ -86,7 +82,7 @@ def _ask_and_wait(page, question: str, answer) -> None:
     box.press("Enter")
     expect(page.locator("#chat blockquote").first).to_be_visible(timeout=ANSWER_TIMEOUT)
     expect(page.locator("#chat a[href^='http']").first).to_be_visible(timeout=ANSWER_TIMEOUT)
-    expect(page.locator("#chat .message").last).to_contain_text(_normalise(answer.quotes[-1].text)[:40],
+    expect(page.locator("#chat .message").last).to_contain_text(one_line(answer.quotes[-1].text)[:40],
                                                                timeout=ANSWER_TIMEOUT)
 
 
@@ -103,8 +99,8 @@ def test_chat_in_each_language(browser, app_url, shipped_assistant, locale):
         assert answer.quotes, f"the {locale} example question should be answered by the shipped corpus"
         _ask_and_wait(page, question, answer)
 
-        quotes_on_page = _normalise(" ".join(page.locator("#chat blockquote").all_inner_texts()))
-        assert any(_normalise(q.text) in quotes_on_page for q in answer.quotes)
+        quotes_on_page = one_line(" ".join(page.locator("#chat blockquote").all_inner_texts()))
+        assert any(one_line(q.text) in quotes_on_page for q in answer.quotes)
         urls = {q.citation.source_url for q in answer.quotes}
         chat_links = {a.get_attribute("href") for a in page.locator("#chat a[href]").all()}
         assert urls & chat_links, "no quote's source link in the chat"
@@ -120,8 +116,8 @@ def test_chat_in_each_language(browser, app_url, shipped_assistant, locale):
         _choose_language(page, other)
         _expect_labels(page, shipped_assistant, other)
         expect(page.locator("#chat .message")).to_have_count(messages_before)
-        expect(page.locator("#chat")).to_contain_text(_normalise(question)[:30])
-        assert _normalise(quotes_on_page)[:60] in _normalise(" ".join(page.locator("#chat blockquote").all_inner_texts()))
+        expect(page.locator("#chat")).to_contain_text(one_line(question)[:30])
+        assert one_line(quotes_on_page)[:60] in one_line(" ".join(page.locator("#chat blockquote").all_inner_texts()))
 
         # Feedback reaches SQLite with the question, the quote ids and the locale.
         comment = f"browser test {locale}"
@@ -256,7 +252,7 @@ def test_danger_notice_has_tel_links_and_follows_the_country_setting(browser, ap
         last = page.locator("#chat .message").last
         expect(last.locator('a[href="tel:112"]')).to_be_visible(timeout=ANSWER_TIMEOUT)
         expect(last.locator('a[href="tel:116111"]').first).to_be_visible()
-        text = _normalise(last.inner_text())
+        text = one_line(last.inner_text())
         assert text.index("112") < text.index("BRIS"), text[:300]
         assert "BørneTelefonen" not in text.split("BRIS")[0]  # the chosen country first, the rest after
         expect(last.locator("details summary")).to_have_count(1)  # the other countries, collapsed
@@ -351,7 +347,6 @@ def test_quick_exit_replaces_the_page_at_once(browser, app_url, shipped_assistan
         context.close()
 
 
-AXE_CORE = Path(os.environ.get("AXE_CORE") or Path(__file__).resolve().parent.parent / ".venv/axe/node_modules/axe-core/axe.min.js")
 DANGER_MESSAGES = {"en": "my dad hits me and im scared to go home", "pl": "tata mnie bije i boję się wracać do domu",
                    "lt": "tėtis mane muša ir aš bijau grįžti namo", "uk": "тато мене б'є, і я боюся йти додому"}
 _AXE_RUN = ("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"

@@ -145,11 +145,12 @@ def test_ingest_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
     while time.time() < deadline and (not db.exists() or db.stat().st_size < 400_000):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    a = build_assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chunk_size=200))
-    a.ingest()
+    assert proc.wait() == -signal.SIGKILL, "the ingest ended before it was killed: the test proves nothing"
     reference = build_assistant(Settings(data_dir=tmp_path / "ref", corpus_dir=corpus, chunk_size=200))
     reference.ingest()
+    a = build_assistant(Settings(data_dir=tmp_path / "data", corpus_dir=corpus, chunk_size=200))
+    assert held(a) != held(reference), "killed mid-run: the index is incomplete"
+    a.ingest()
     assert held(a) == held(reference)
     assert a.store.count() == len(held(reference)[0])
 

@@ -9,6 +9,7 @@ import pytest
 
 from assistant.config import LOCALES
 from assistant.i18n import language_name
+from assistant.text import one_line
 from assistant.web.page import API_NAME, EXAMPLES, GRADIO_LABELS, LABELS, _blocks, render_help, render_help_bar
 
 pytestmark = pytest.mark.slow
@@ -23,8 +24,6 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
-def _normalise(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_respond_returns_verbatim_quotes(client, shipped_assistant):
@@ -33,7 +32,7 @@ def test_respond_returns_verbatim_quotes(client, shipped_assistant):
     answer = shipped_assistant.ask(question, locale="en")
     assert not answer.abstained and answer.quotes, "the example question should be answered by the shipped corpus"
     assert isinstance(reply, str) and reply.strip()
-    quoted = [q for q in answer.quotes if _normalise(q.text) in _normalise(reply)]
+    quoted = [q for q in answer.quotes if one_line(q.text) in one_line(reply)]
     assert quoted, "no quote of the answer came back through the API"
     for quote in quoted:
         assert quote.text in shipped_assistant.document_text(quote.doc_id)
@@ -42,9 +41,14 @@ def test_respond_returns_verbatim_quotes(client, shipped_assistant):
 
 @pytest.mark.parametrize("locale", ["pl", "uk"])
 def test_respond_frames_in_the_question_language(client, shipped_assistant, locale):
-    question = shipped_assistant.catalogues.translator(locale).gettext(EXAMPLES[0])
+    """The framing around the quotes (lead-in, sources heading) is the question's language's, not English."""
+    tr = shipped_assistant.catalogues.translator(locale)
+    question = tr.gettext(EXAMPLES[0])
     reply = client.predict(question, locale, api_name=f"/{API_NAME}")
-    assert reply == shipped_assistant.ask(question, locale=locale).text
+    lead_in = "This is what the documents say, quoted word for word:"
+    assert tr.gettext(lead_in) != lead_in and tr.gettext(lead_in) in reply and lead_in not in reply
+    answer = shipped_assistant.ask(question, locale=locale)
+    assert answer.locale == locale and reply == answer.text
 
 
 @pytest.mark.parametrize("locale", ["en", "pl", "lt"])

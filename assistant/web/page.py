@@ -96,7 +96,7 @@ _EXIT_HINT = N_("To leave this page quickly, press “{exit}” or Esc three tim
 # loaded by the page, so import() returns that same instance) exports changeLocale.
 _GRADIO_LOCALE_JS = ("const core = performance.getEntriesByType('resource').map((e) => e.name)"
                      ".find((name) => /\\/assets\\/core-[^/]*\\.js$/.test(name)); "
-                     "if (core) { try { (await import(core)).changeLocale(locale); } catch (e) { } }")
+                     "if (core) { try { await (await import(core)).changeLocale(locale); } catch (e) { } }")
 # After an answer the view shows its start (the notice first, when there is one), not the chat's end.
 _SHOW_ANSWER_JS = ("() => { const rows = document.querySelectorAll('#chat .message-row.bot-row'); "
                    "if (rows.length) rows[rows.length - 1].scrollIntoView({block: 'start'}); }")
@@ -408,11 +408,12 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
             return {help_md: render_help(assistant, tr, where), help_bar: render_help_bar(assistant, tr, where),
                     saved_country: where}
 
-        # The page's lang attribute (for screen readers) and the tab title follow the selector.
+        # The page's lang attribute (for screen readers) and the tab title follow the selector, once
+        # Gradio's own labels have switched (so lang never announces a language the page is not in yet).
         titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
         set_lang_js = (f"async (locale) => {{ const titles = {titles}; if (!locale || !titles[locale]) return; "
-                       "document.documentElement.lang = locale; document.title = titles[locale]; "
-                       f"{_GRADIO_LOCALE_JS} }}")
+                       f"{_GRADIO_LOCALE_JS} "
+                       "document.documentElement.lang = locale; document.title = titles[locale]; }")
         private = dict(api_visibility="private", queue=False)
         demo.load(on_load, [saved_locale, saved_country], labelled, **private).then(None, language, None, js=set_lang_js)
         language.input(on_choose, [language, country], [*labelled, saved_locale], **private).then(
