@@ -293,10 +293,8 @@ def test_note_front_matter(path: Path):
     assert re.fullmatch(r"[a-z0-9-]+", topic)
 
 
-# Notes written before source pages were required (issue 13 gives them their pages).
-HOMEPAGE_CITING = {"denmark.da.md", "estonia.et.md", "finland.fi.md", "germany.de.md", "iceland.is.md",
-                   "latvia.lv.md", "lithuania.lt.md", "norway.nb.md", "poland.pl.md", "sweden.sv.md",
-                   "ukraine.uk.md", "corporal-punishment-bans.en.md", "helplines.en.md", "non-violent-childhoods.en.md"}
+# No note is exempt any more: issue 13 gave every note that cited a homepage the pages of its facts.
+HOMEPAGE_CITING: set[str] = set()
 
 
 @pytest.mark.parametrize("path", [p for p in NOTE_PATHS if p.name not in HOMEPAGE_CITING], ids=_note_id)
