@@ -12,7 +12,7 @@ import time
 
 from .calibration import CALIBRATION, Calibration
 from .config import Settings
-from .citations import block_quote, source_list, sources
+from .citations import block_quote, quote_url, source_list, sources
 from .i18n import Translator, format_number
 from .question import asks_for, carries
 from .retrieval import Retrieval, ScoredSentence, names_and_numbers, word_set
@@ -79,7 +79,9 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
         Quote(text=s.text, doc_id=s.doc_id, chunk_id=s.chunk.chunk_id, start=s.start, end=s.end,
               language=s.chunk.language, score=round(score(s), 4), doc_sha256=s.chunk.doc_sha256,
               citation=Citation(title=s.chunk.title, source_url=s.chunk.source_url,
-                                section=s.chunk.section, page=s.chunk.page))
+                                section=s.chunk.section, page=s.chunk.page, date=s.chunk.date,
+                                url=quote_url(s.chunk.source_url, s.text, copy_of_source=s.chunk.copy_of_source,
+                                              page=s.chunk.page, anchor=s.chunk.anchor)))
         for s in chosen
     ]
 

@@ -142,6 +142,9 @@ def chunk_document(document: Document, *, size: int = 800, overlap: int = 1) -> 
                     page=section.page if section else None,
                     doc_sha256=document.sha256,
                     quotable=document.quote_preface or start >= first_heading,
+                    date=document.date,
+                    copy_of_source=document.copy_of_source,
+                    anchor=section.anchor if section else "",
                 )
             )
             if j >= len(sentences):

@@ -15,7 +15,7 @@ import re
 from typing import Iterable
 from urllib.parse import quote, urlsplit
 
-from .i18n import Translator, language_name
+from .i18n import Translator, format_date, language_name
 from .text import one_line
 from .types import Quote
 
@@ -58,6 +58,37 @@ def web_link(url: str) -> str:
     return quote(url, safe=_URL_SAFE)
 
 
+# A text fragment names the quote by its first and last words when it is long (the spec's
+# "start,end" form keeps the URL short and still matches the whole passage).
+_FRAGMENT_WORDS = 4
+
+
+def _directive_part(words: list[str]) -> str:
+    # Percent-encoded as the text-fragment spec requires: "-", "," and "&" have meanings there.
+    return quote(" ".join(words), safe="").replace("-", "%2D")
+
+
+def text_fragment(text: str) -> str:
+    """``:~:text=…`` that makes a browser open a page scrolled to ``text`` and highlight it."""
+    words = one_line(text).split(" ")
+    if len(words) <= 2 * _FRAGMENT_WORDS:
+        return ":~:text=" + _directive_part(words)
+    return ":~:text=" + _directive_part(words[:_FRAGMENT_WORDS]) + "," + _directive_part(words[-_FRAGMENT_WORDS:])
+
+
+def quote_url(source_url: str, text: str, *, copy_of_source: bool, page: int | None = None, anchor: str = "") -> str:
+    """The link that opens the source at the quote: a PDF at its page, an HTML page at the
+    quoted words (and heading). A document written from its source (a note) links the page plainly."""
+    if not web_link(source_url):
+        return ""
+    base = source_url.split("#", 1)[0]
+    if not copy_of_source:
+        return source_url
+    if page is not None:
+        return f"{base}#page={page}"
+    return f"{base}#{quote(anchor, safe='')}{text_fragment(text)}"
+
+
 def link(text: str, url: str) -> str:
     """``[text](url)`` with the text escaped, or the escaped text alone when ``url`` is no web link."""
     shown = escape_markdown(one_line(text))
@@ -68,11 +99,13 @@ def link(text: str, url: str) -> str:
 def citation_line(quote: Quote, tr: Translator) -> str:
     """"— [Title](link), Section, page 3 · language" for one quote."""
     c = quote.citation
-    parts = [link(c.title or quote.doc_id, c.source_url)]
+    parts = [link(c.title or quote.doc_id, c.url or c.source_url)]
     if c.section and c.section != c.title:
         parts.append(escape_markdown(one_line(c.section)))
     if c.page is not None:
         parts.append(tr.gettext("page {page}").format(page=c.page))
+    if c.date:
+        parts.append(tr.gettext("as of {date}").format(date=format_date(c.date, tr.locale)))
     lang = language_name(quote.language, tr.locale)
     return "— " + ", ".join(parts) + (f" · {lang}" if lang else "")
 

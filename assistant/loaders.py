@@ -11,6 +11,7 @@ import hashlib
 import io
 import logging
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,12 +26,16 @@ from .types import Document, Section
 SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 MANIFEST = "manifest.yaml"
 MAX_BYTES = 50 * 1024 * 1024
-META_KEYS = ("title", "language", "source_url", "kind", "quote_preface")
+META_KEYS = ("title", "language", "source_url", "kind", "quote_preface", "date", "copy_of_source")
+# Files that are usually a saved copy of the page at their source_url (a link may open at the quote).
+COPY_SUFFIXES = (".html", ".htm", ".pdf")
 TEXT_SUFFIXES = (".md", ".txt", ".html", ".htm")
 log = logging.getLogger(__name__)
 
-# (start offset, section title, page) — turned into contiguous Sections by _sections().
-Mark = tuple[int, str, "int | None"]
+# Marks are turned into contiguous Sections by _sections().
+# (start offset, section title, page, the page's anchor for that heading: its HTML id, or "")
+Mark = tuple[int, str, "int | None", str]
+Block = tuple[str, bool, "int | None", str]  # text, is a heading, page, anchor
 Parsed = tuple[str, list[Mark], dict[str, str]]  # text, section marks, metadata found in the file
 
 
@@ -114,10 +119,22 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
         kind=meta("kind", "document"),
         sha256=hashlib.sha256(data).hexdigest(),
         quote_preface=_yes_or_no(meta("quote_preface", "true"), "quote_preface", name),
+        date=_iso_date(meta("date", ""), name),
+        copy_of_source=_yes_or_no(meta("copy_of_source", str(suffix in COPY_SUFFIXES)), "copy_of_source", name),
     )
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _iso_date(value: str, name: str) -> str:
+    """A ``date`` (YYYY-MM-DD, or a date-time whose date part is that) as YYYY-MM-DD; '' when absent."""
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value.strip()[:10]).isoformat()
+    except ValueError:
+        raise LoaderError(name, f"date: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-02") from None
 
 
 def _yes_or_no(value: str, key: str, name: str) -> bool:
@@ -158,11 +175,11 @@ def _sections(text: str, marks: list[Mark]) -> tuple[Section, ...]:
         return (Section(0, len(text)),)
     if marks[0][0] > 0:
         if text[: marks[0][0]].strip():
-            marks.insert(0, (0, "", None))  # text before the first heading
+            marks.insert(0, (0, "", None, ""))  # text before the first heading
         else:
             marks[0] = (0, *marks[0][1:])
     ends = [m[0] for m in marks[1:]] + [len(text)]
-    return tuple(Section(start, end, title, page) for (start, title, page), end in zip(marks, ends) if end > start)
+    return tuple(Section(start, end, title, page, anchor) for (start, title, page, anchor), end in zip(marks, ends) if end > start)
 
 
 def _yaml_where(exc: yaml.YAMLError, first_line: int) -> str:
@@ -220,7 +237,7 @@ def _load_markdown(data: bytes, name: str) -> Parsed:
         elif heading := _HEADING.fullmatch(line):
             line = (heading.group(2) or "").strip()
             if line:
-                marks.append((pos, line, None))
+                marks.append((pos, line, None, ""))
                 if len(heading.group(1)) == 1 and not h1:
                     h1 = line
         out.append(line)
@@ -235,18 +252,18 @@ def _load_text(data: bytes, name: str) -> Parsed:
     return body.strip("\n").rstrip(), [], found
 
 
-def _from_blocks(blocks: list[tuple[str, bool, int | None]]) -> tuple[str, list[Mark]]:
-    """Join (text, is_heading, page) blocks with blank lines; headings and pages start sections."""
+def _from_blocks(blocks: list[Block]) -> tuple[str, list[Mark]]:
+    """Join blocks with blank lines; headings and pages start sections."""
     parts: list[str] = []
     marks: list[Mark] = []
     pos = 0
-    for text, is_heading, page in blocks:
+    for text, is_heading, page, anchor in blocks:
         if not text:
             continue
         if parts:
             pos += 2
         if is_heading or page is not None:
-            marks.append((pos, one_line(text) if is_heading else "", page))
+            marks.append((pos, one_line(text) if is_heading else "", page, anchor if is_heading else ""))
         parts.append(text)
         pos += len(text)
     return "\n\n".join(parts), marks
@@ -272,15 +289,16 @@ def _load_html(data: bytes, name: str) -> Parsed:
     if title is not None and title.text().strip():
         found["title"] = one_line(title.text())
     tree.strip_tags(_DROP)
-    blocks: list[tuple[str, bool, int | None]] = []
+    blocks: list[Block] = []
     buffer: list[str] = []
     heading = [0]  # how many h1-h6 elements enclose the current text
+    anchor = [""]  # the id of the heading being read (a link to the page can open there)
 
     def flush() -> None:
         text = one_line("".join(buffer))  # entities are already unescaped by the parser
         buffer.clear()
         if text:
-            blocks.append((text, heading[0] > 0, None))
+            blocks.append((text, heading[0] > 0, None, anchor[0] if heading[0] > 0 else ""))
 
     # Explicit stack (not recursion) so deeply nested pages cannot hit the recursion limit.
     stack: list[tuple[Any, bool]] = [(tree.body, False)] if tree.body is not None else []
@@ -299,6 +317,7 @@ def _load_html(data: bytes, name: str) -> Parsed:
             flush()
             if tag in _HEADINGS:
                 heading[0] += -1 if leaving else 1
+                anchor[0] = "" if leaving else _heading_anchor(node)
             if leaving:
                 continue
         if not leaving:
@@ -311,6 +330,14 @@ def _load_html(data: bytes, name: str) -> Parsed:
             found["title"] = one_line(h1.text())
     text, marks = _from_blocks(blocks)
     return text, marks, found
+
+
+def _heading_anchor(node: Any) -> str:
+    """The heading's id, else the id (or name) of an anchor inside it."""
+    if (node.attributes.get("id") or "").strip():
+        return node.attributes["id"].strip()
+    inner = node.css_first("a[id], a[name]")
+    return ((inner.attributes.get("id") or inner.attributes.get("name") or "").strip()) if inner is not None else ""
 
 
 def _clean_page(text: str) -> str:
@@ -335,7 +362,7 @@ def _load_pdf(data: bytes, name: str) -> Parsed:
         raise LoaderError(name, f"is not a readable PDF ({type(exc).__name__}: {exc}); re-export or replace it") from exc
     if not any(pages):
         raise LoaderError(name, "has no extractable text; it may be a scanned document that needs OCR (e.g. ocrmypdf) first")
-    text, marks = _from_blocks([(page, False, number) for number, page in enumerate(pages, start=1)])
+    text, marks = _from_blocks([(page, False, number, "") for number, page in enumerate(pages, start=1)])
     found: dict[str, str] = {}
     if info is not None and isinstance(info.title, str) and info.title.strip().lower() not in {"", "untitled"}:
         found["title"] = info.title.strip()
@@ -350,18 +377,18 @@ def _load_docx(data: bytes, name: str) -> Parsed:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks: list[tuple[str, bool, int | None]] = []
+        blocks: list[Block] = []
         title = ""
         for item in document.iter_inner_content():
             if isinstance(item, Table):
-                blocks.append((_table_text(item), False, None))
+                blocks.append((_table_text(item), False, None, ""))
                 continue
             style = getattr(getattr(item, "style", None), "name", "") or ""
             text = item.text.replace("\r", "").strip()
             is_heading = style.startswith(("Heading", "Title"))
             if style.startswith("Title") and text and not title:
                 title = text
-            blocks.append((text, is_heading, None))
+            blocks.append((text, is_heading, None, ""))
         props = document.core_properties
         found = {"title": (props.title or "").strip() or title, "language": (props.language or "").strip()}
     except Exception as exc:  # python-docx raises zip, XML and key errors on damaged files

@@ -92,7 +92,8 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "doc_id": chunk.doc_id, "start": chunk.start, "end": chunk.end, "title": chunk.title,
         "language": chunk.language, "source_url": chunk.source_url, "section": chunk.section,
-        "doc_sha256": chunk.doc_sha256, "quotable": chunk.quotable,
+        "doc_sha256": chunk.doc_sha256, "quotable": chunk.quotable, "date": chunk.date,
+        "copy_of_source": chunk.copy_of_source, "anchor": chunk.anchor,
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
@@ -104,7 +105,8 @@ def _chunk_from(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         chunk_id=chunk_id, doc_id=meta["doc_id"], text=text, start=int(meta["start"]), end=int(meta["end"]),
         title=meta.get("title", ""), language=meta.get("language", ""), source_url=meta.get("source_url", ""),
         section=meta.get("section", ""), page=meta.get("page"), doc_sha256=meta.get("doc_sha256", ""),
-        quotable=bool(meta.get("quotable", True)),
+        quotable=bool(meta.get("quotable", True)), date=meta.get("date", ""),
+        copy_of_source=bool(meta.get("copy_of_source", False)), anchor=meta.get("anchor", ""),
     )
 
 

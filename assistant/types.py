@@ -13,6 +13,7 @@ class Section:
     end: int
     title: str = ""
     page: int | None = None
+    anchor: str = ""  # the id the page gives this heading (HTML), so a link can open there
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Document:
     # False: the text before the first heading (a note's "this is a summary…" preface) is part
     # of the document but never quoted as an answer. Front matter or manifest ``quote_preface``.
     quote_preface: bool = True
+    date: str = ""  # YYYY-MM-DD: as of when the text holds (front matter ``date``, a page's Last-Modified)
+    # True when the page at source_url holds this very text (a fetched page, a saved copy), so a
+    # link can open that page at the quoted words; False for a note written from it.
+    copy_of_source: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,9 @@ class Chunk:
     page: int | None = None
     doc_sha256: str = ""
     quotable: bool = True  # False for a preface its document asks not to quote
+    date: str = ""  # the document's (see Document)
+    copy_of_source: bool = False  # the document's (see Document)
+    anchor: str = ""  # the section's (see Section)
 
 
 @dataclass(frozen=True)
@@ -63,9 +71,11 @@ class Hit:
 @dataclass(frozen=True)
 class Citation:
     title: str
-    source_url: str
+    source_url: str  # the document's page
     section: str = ""
     page: int | None = None
+    url: str = ""  # the page opened at the quote (text fragment, #page=, heading anchor); else source_url
+    date: str = ""  # YYYY-MM-DD, shown as "as of …" in the reader's language
 
 
 @dataclass(frozen=True)

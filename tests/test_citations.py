@@ -92,3 +92,39 @@ def test_a_document_with_a_javascript_source_url_is_loaded_without_it(tmp_path: 
         loaded = load_document(doc, root=tmp_path, manifest={})
     assert loaded.source_url == ""
     assert "note.en.md" in caplog.text and "not an http:// or https:// address" in caplog.text
+
+
+def test_text_fragment_is_encoded_as_the_spec_requires():
+    from urllib.parse import unquote
+
+    from assistant.citations import text_fragment
+
+    short = text_fragment("Sweden banned it in 1979, first-ever & alone.")
+    assert short == ":~:text=Sweden%20banned%20it%20in%201979%2C%20first%2Dever%20%26%20alone."
+    long = text_fragment("The first Barnahus opened in Iceland in 1998\nand the model spread across the region.")
+    start, end = long.removeprefix(":~:text=").split(",")
+    assert (unquote(start), unquote(end)) == ("The first Barnahus opened", "spread across the region.")
+    assert not any(ch in start + end for ch in "-&, ")  # the directive's own syntax never appears in a part
+
+
+@pytest.mark.parametrize("copy, page, anchor, expected", [
+    (False, None, "", "https://example.org/page#top"),  # a note written from the page: the page, plainly
+    (True, None, "", "https://example.org/page#:~:text=Barnahus%20opened%20in%201998."),
+    (True, None, "history", "https://example.org/page#history:~:text=Barnahus%20opened%20in%201998."),
+    (True, 3, "", "https://example.org/page#page=3"),
+])
+def test_a_quote_links_to_its_place_in_the_source(copy, page, anchor, expected):
+    from assistant.citations import quote_url
+
+    assert quote_url("https://example.org/page#top", "Barnahus opened in 1998.", copy_of_source=copy,
+                     page=page, anchor=anchor) == expected
+    assert quote_url("javascript:x", "Barnahus opened in 1998.", copy_of_source=copy) == ""
+
+
+@pytest.mark.parametrize("locale, shown", [("en", "as of March 2, 2024"), ("pl", "stan na 2 marca 2024"),
+                                           ("de", "Stand: 2. März 2024"), ("uk", "станом на 2 березня 2024\u202fр.")])
+def test_a_dated_citation_says_as_of_when_in_the_readers_language(locale, shown):
+    tr = Catalogues.load().translator(locale)
+    quote = Quote(text="A sentence.", doc_id="a.md", chunk_id="c", start=0, end=11, language="en", score=1.0,
+                  citation=Citation(title="T", source_url="https://a.org/", date="2024-03-02"))
+    assert shown in citation_line(quote, tr)

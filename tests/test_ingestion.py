@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -69,6 +70,30 @@ def test_a_preface_marked_not_to_quote_is_indexed_but_never_quoted(tmp_path):
     assert len(prefaces) == 3 and not any(c.quotable for c in prefaces)  # kept in the index, marked
     answer = a.ask("Is this a summary written for this assistant or an official text?")
     assert not any(q.text.startswith("This is a summary") for q in answer.quotes), answer.text
+
+
+def test_answers_link_a_page_copy_at_the_quote_and_date_a_dated_note(tmp_path):
+    from urllib.parse import unquote
+
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, {})
+    (corpus / "page.html").write_text(
+        "<html lang='en'><head><title>Barnahus history</title></head><body><nav>Menu</nav>"
+        "<h2 id='start'>How it started</h2><p>The first Barnahus opened in Reykjavik in 1998 as a child-friendly house.</p>"
+        "</body></html>", encoding="utf-8")
+    (corpus / "manifest.yaml").write_text("page.html:\n  source_url: https://example.org/history\n", encoding="utf-8")
+    (corpus / "notes" / "ban.en.md").write_text(
+        "---\ntitle: Bans\nsource_url: https://example.org/bans\ndate: 2024-03-02\n---\n\n"
+        "Sweden banned corporal punishment of children in 1979 as the first country.\n", encoding="utf-8")
+    a = make(tmp_path)
+    a.ingest()
+    page = a.ask("When did the first Barnahus open in Reykjavik?")
+    link = re.search(r"\]\((https://example\.org/history[^)]*)\)", page.text).group(1)
+    assert link.startswith("https://example.org/history#start:~:text=")
+    for part in link.split(":~:text=", 1)[1].split(","):
+        assert unquote(part) in page.quotes[0].text  # the fragment's words are the quote's own
+    note = a.ask("When did Sweden ban corporal punishment?")
+    assert "](https://example.org/bans)" in note.text and "as of March 2, 2024" in note.text
 
 
 def test_changed_file_replaces_exactly_its_chunks_and_deleted_file_is_removed(tmp_path):

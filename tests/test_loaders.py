@@ -74,6 +74,23 @@ def test_quote_preface_from_front_matter_or_manifest(tmp_path: Path) -> None:
         load(path, {"note.md": {"quote_preface": "sometimes"}})
 
 
+def test_html_headings_keep_their_anchor_and_pages_count_as_copies(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<html lang='de'><body><h2 id='geschichte'>Geschichte</h2><p>Seit 1998.</p>"
+                    "<h2><a name='heute'></a>Heute</h2><p>Jetzt.</p><h2>Ohne</h2><p>Text.</p></body></html>",
+                    encoding="utf-8")
+    doc = load(path)
+    assert [(s.title, s.anchor) for s in doc.sections] == [("Geschichte", "geschichte"), ("Heute", "heute"), ("Ohne", "")]
+    assert doc.copy_of_source is True and doc.language == "de"  # a saved page is the page's own text
+    note = tmp_path / "note.md"
+    note.write_text("---\ndate: 2024-03-02T10:00:00Z\n---\nA note.\n", encoding="utf-8")
+    assert (load(note).copy_of_source, load(note).date) == (False, "2024-03-02")  # a note is written from its page
+    assert load(note, {"note.md": {"copy_of_source": True}}).copy_of_source is True  # a manifest may say so
+    note.write_text("---\ndate: soon\n---\nA note.\n", encoding="utf-8")
+    with pytest.raises(LoaderError, match="date: 'soon' is not a date; write it as YYYY-MM-DD"):
+        load(note)
+
+
 def test_markdown_title_falls_back_to_first_heading(tmp_path: Path) -> None:
     path = tmp_path / "plain-note.md"
     path.write_text("\ufeff## Sub first\n\ntext\n\n# Main title\n\nmore\n", encoding="utf-8")
