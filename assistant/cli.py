@@ -1,4 +1,4 @@
-"""Command line: ``assistant ingest | ask | serve | evaluate | feedback export``.
+"""Command line: ``assistant ingest | ask | sources | serve | evaluate | feedback export``.
 
 A thin layer over the Python API: parse arguments, call the service, print the result.
 Errors from the AssistantError tree are printed as one readable line (exit status 2).
@@ -21,6 +21,17 @@ log = logging.getLogger("assistant")
 
 
 
+def _print_sources(rows: list, as_json: bool) -> None:
+    if as_json:
+        for row in rows:
+            print(json.dumps(asdict(row), ensure_ascii=False))
+        return
+    for row in rows:
+        dates = f"fetched {row.fetched}, changed {row.changed}" if row.fetched else f"changed {row.changed}"
+        print(f"{row.source}\n    {row.title} · {row.language} · {row.chunks} chunks · {dates}")
+    print(f"{len(rows)} documents, {sum(r.chunks for r in rows)} chunks")
+
+
 def _epilog() -> str:
     lines = ["configuration (environment variables):"]
     lines += [f"  ASSISTANT_{name.upper():<28} {text}" for name, text in ENV_HELP.items()]
@@ -36,10 +47,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens (never message text unless ASSISTANT_DEBUG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # none given: the help
 
-    p = sub.add_parser("ingest", help="read the corpus into the index (only changed files are embedded)",
-                       description="Read the corpus (or the given files/folders), chunk, embed and store it. "
-                                   "Safe to re-run: unchanged files cost nothing; an interrupted run is completed.")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: ASSISTANT_CORPUS_DIR, the shipped corpus/)")
+    p = sub.add_parser("ingest", help="sync every source into the index (only what changed is embedded)",
+                       description="Sync the sources (corpus/sources.yaml: folders, web pages, sitemaps; without it the "
+                                   "corpus folder), or read the given files/folders: chunk, embed and store. Safe to re-run: "
+                                   "unchanged files and pages cost nothing; an interrupted run is completed.")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="files or folders only (default: every source of ASSISTANT_CORPUS_DIR, the shipped corpus/)")
+    p.add_argument("--url", action="append", default=[], metavar="URL",
+                   help="also fetch this web page (repeatable; kept and re-checked by later syncs until it is gone)")
+    p.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                   help="also fetch every page of this sitemap (repeatable; kept like --url)")
     p.add_argument("--rebuild", action="store_true", help="drop the index and build it again (e.g. after changing the embedder)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -51,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", default=None,
                    help="country code for the helpline in a safety notice, e.g. SE (default: from the question's language)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (quotes with document id, offsets, score, citation)")
+
+    p = sub.add_parser("sources", help="list every document in the index: source, title, language, chunks, dates",
+                       description="What the index holds, one document per line (web pages with when they were last "
+                                   "fetched and changed).")
+    p.add_argument("--json", action="store_true", help="print one JSON object per document, for scripts")
 
     p = sub.add_parser("serve", help="start the web chat (ingests the corpus on first start)",
                        description="Start the Gradio web chat on ASSISTANT_HOST:ASSISTANT_PORT.")
@@ -118,9 +140,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     assistant = build_assistant(settings)
     if args.command == "ingest":
+        if args.paths and (args.url or args.sitemap):
+            raise InputError("Give files and folders, or --url/--sitemap, not both in one run.")
+        synced = None if args.paths else assistant.sync(args.url, args.sitemap, progress=not args.quiet)
         report = assistant.ingest(args.paths or None, rebuild=args.rebuild, progress=not args.quiet)
+        if synced is not None:
+            print(synced.summary())
         print(report.summary())
         return 1 if report.failed and not report.documents else 0
+    if args.command == "sources":
+        _print_sources(assistant.sources(), args.json)
+        return 0
     if args.command == "ask":
         assistant.ensure_index(progress=sys.stderr.isatty())
         locale = args.locale or settings.default_locale

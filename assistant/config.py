@@ -68,6 +68,10 @@ class Settings:
     st_passage_prompt: str = ""
     chunk_size: int = 800
     chunk_overlap: int = 1
+    crawl_concurrency: int = 4
+    crawl_delay: float = 1.0
+    crawl_timeout: float = 20.0
+    crawl_retries: int = 2
     top_k: int = 8
     retrieval: str = "hybrid"
     max_quotes: int = 4
@@ -155,6 +159,13 @@ class Settings:
             raise bad("exit_url", f"{self.exit_url!r} must be an http:// or https:// address (the neutral page the quick exit opens)")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise bad("chroma_url", "must start with http:// or https:// (e.g. http://127.0.0.1:8000)")
+        if not 1 <= self.crawl_concurrency <= 32:
+            raise bad("crawl_concurrency", "must be between 1 and 32")
+        for name in ("crawl_delay", "crawl_retries"):
+            if getattr(self, name) < 0:
+                raise bad(name, "must not be negative")
+        if self.crawl_timeout <= 0:
+            raise bad("crawl_timeout", "must be more than 0 seconds")
         if self.max_message_chars < 10:
             raise bad("max_message_chars", "must be at least 10")
         return self
@@ -171,6 +182,10 @@ ENV_HELP: dict[str, str] = {
     "st_passage_prompt": "Prefix for passages with a sentence-transformers model (e.g. `passage: `).",
     "chunk_size": "Target chunk size in characters (chunks are whole sentences).",
     "chunk_overlap": "Sentences shared by neighbouring chunks.",
+    "crawl_concurrency": "Web pages fetched at the same time when `assistant ingest` syncs web sources (requests to one host still start `ASSISTANT_CRAWL_DELAY` apart).",
+    "crawl_delay": "Seconds between two requests to the same host (politeness).",
+    "crawl_timeout": "Seconds to wait for a web page before that try fails.",
+    "crawl_retries": "Further tries for a page that timed out or answered 5xx (with back-off: 0.5 s, 1 s, 2 s, ...).",
     "top_k": "Chunks retrieved per question.",
     "retrieval": "`hybrid` (dense + BM25), `dense` or `bm25`.",
     "max_quotes": "Most quotes in one answer.",

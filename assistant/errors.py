@@ -35,6 +35,15 @@ class IngestError(AssistantError):
     """The ingest could not run at all."""
 
 
+class CrawlError(AssistantError):
+    """One web address could not be fetched (or may not be); ``url`` names it. Never fatal to a sync."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
 class EmbedderError(AssistantError):
     """The embedding model could not be loaded or failed."""
 

@@ -26,6 +26,8 @@ from .config import Settings
 from .errors import IngestError, LoaderError
 from .lexical import LexicalIndex
 from .loaders import iter_corpus_files, load_document, load_manifest
+from .mirror import DOC_PREFIX, Mirror
+from .sources import load_sources
 from .store import ChunkStore, SentenceRecord
 from .types import Chunk, Document
 
@@ -77,9 +79,9 @@ def sentence_records(chunks: Sequence[Chunk], text_of: dict[str, str]) -> dict[s
     return records
 
 
-def corpus_documents(root: Path) -> dict[str, Document]:
-    """doc id → every readable document of the corpus."""
-    documents, _, _ = load_corpus(root)
+def corpus_documents(root: Path, mirror: Path | None = None) -> dict[str, Document]:
+    """doc id → every readable document of the corpus (and of the web sources' mirror)."""
+    documents, _, _ = load_corpus(root, mirror=mirror)
     return {d.doc_id: d for d in documents}
 
 
@@ -99,31 +101,36 @@ def ingest_lock(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def load_corpus(root: Path, paths: Sequence[Path] | None = None,
-                *, progress: bool = False) -> tuple[list[Document], list[tuple[str, str]], int]:
-    """Load the corpus at ``root`` (or the given files/folders); unreadable files are reported, not fatal."""
+def load_corpus(root: Path, paths: Sequence[Path] | None = None, *, mirror: Path | None = None,
+                progress: bool = False) -> tuple[list[Document], list[tuple[str, str]], int]:
+    """Load the given files/folders, or every source: the folders ``sources.yaml`` lists (else
+    the corpus folder) and the pages in the web ``mirror``. Unreadable files are reported, not fatal."""
+    jobs: list[tuple[Path, Path, dict, str]] = []  # file, its root, the root's manifest, id prefix
+    manifest = load_manifest(root) if root.is_dir() else {}
     if paths:
-        files: list[Path] = []
         for p in paths:
             if not p.exists():
                 raise IngestError(f"{p} does not exist; give files or folders of documents.")
-            files.extend(iter_corpus_files(p) if p.is_dir() else [p])
+            for path in iter_corpus_files(p) if p.is_dir() else [p]:
+                jobs.append((path, root if path.resolve().is_relative_to(root.resolve()) else path.parent, manifest, ""))
     else:
         if not root.is_dir():
             raise IngestError(f"The corpus folder {root} does not exist; set ASSISTANT_CORPUS_DIR.")
-        files = iter_corpus_files(root)
-    manifest = load_manifest(root) if root.is_dir() else {}
+        files = dict.fromkeys(f for folder in load_sources(root).folders for f in iter_corpus_files(folder))
+        jobs += [(path, root, manifest, "") for path in files]
+        if mirror is not None and mirror.is_dir():
+            pages = load_manifest(mirror)
+            jobs += [(path, mirror, pages, DOC_PREFIX) for path in iter_corpus_files(mirror)]
     documents, failed = [], []
     from tqdm import tqdm
 
-    for path in tqdm(files, desc="Reading files", unit="file", disable=not progress):
-        file_root = root if path.resolve().is_relative_to(root.resolve()) else path.parent
+    for path, file_root, file_manifest, prefix in tqdm(jobs, desc="Reading files", unit="file", disable=not progress):
         try:
-            documents.append(load_document(path, root=file_root, manifest=manifest))
+            documents.append(load_document(path, root=file_root, manifest=file_manifest, prefix=prefix))
         except LoaderError as exc:
             failed.append((exc.path, exc.reason))
             log.warning("skipped %s: %s", exc.path, exc.reason)
-    return documents, failed, len(files)
+    return documents, failed, len(jobs)
 
 
 def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, paths: Sequence[Path] | None = None,
@@ -132,7 +139,8 @@ def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, path
     started = time.perf_counter()
     with ingest_lock(settings.data_dir):
         report = IngestReport()
-        documents, report.failed, report.files = load_corpus(settings.corpus_dir, paths, progress=progress)
+        documents, report.failed, report.files = load_corpus(settings.corpus_dir, paths, mirror=Mirror(settings.data_dir).root,
+                                                             progress=progress)
         if rebuild:
             store.reset()
         report.documents = len(documents)
@@ -145,7 +153,7 @@ def ingest(settings: Settings, store: ChunkStore, lexical: LexicalIndex, *, path
 
         # Replace the chunks of every loaded document; on a full ingest also drop documents whose
         # file is gone. A file that failed to load keeps its old chunks: nothing is lost.
-        failed_docs = {_doc_id(Path(p), settings.corpus_dir) for p, _ in report.failed}
+        failed_docs = {p for p, _ in report.failed}  # a LoaderError names a corpus file by its doc id
         loaded = set(text_of)
 
         def stale(held: dict[str, str], wanted_ids: dict) -> list[str]:
@@ -194,13 +202,6 @@ def recount(store: ChunkStore, lexical: LexicalIndex) -> Census:
     census = tally.census(builder_version(), generation)
     store.write_census(census)
     return census
-
-
-def _doc_id(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _embed_and_add(store: ChunkStore, chunks: list[Chunk], sentences: list[SentenceRecord], *, progress: bool) -> None:

@@ -75,14 +75,19 @@ def load_manifest(root: Path) -> dict[str, dict]:
     return manifest
 
 
-def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
-    """Read one file into a Document; raises LoaderError(path, reason) when it cannot be used."""
+def load_document(path: Path, *, root: Path, manifest: dict, prefix: str = "") -> Document:
+    """Read one file into a Document; raises LoaderError(path, reason) when it cannot be used.
+
+    Its id is its path relative to ``root`` (the manifest's key), after ``prefix`` (``web/``
+    for the mirror of the web sources, so its ids never meet the corpus folder's)."""
     path = Path(path)
-    doc_id, name = path.name, str(path)  # for a file given from outside the corpus folder
+    key, name = path.name, str(path)  # for a file given from outside the corpus folder
     for file, folder in ((path.absolute(), Path(root).absolute()), (path.resolve(), Path(root).resolve())):
         if file.is_relative_to(folder):
-            doc_id = name = file.relative_to(folder).as_posix()
+            key = file.relative_to(folder).as_posix()
+            name = prefix + key
             break
+    doc_id = prefix + key
     suffix = path.suffix.lower()
     parser = _PARSERS.get(suffix)
     if parser is None:
@@ -99,7 +104,7 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
     text, marks, found = parser(data, name)
     if not text.strip():
         raise LoaderError(name, "has no text after cleaning; add content or remove the file")
-    entry = manifest.get(doc_id) or {}
+    entry = manifest.get(key) or {}
     if not isinstance(entry, dict):
         entry = {}
 
@@ -125,6 +130,18 @@ def load_document(path: Path, *, root: Path, manifest: dict) -> Document:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def read_page(data: bytes, suffix: str) -> tuple[str, str | None]:
+    """A fetched file's cleaned text and the language it names for itself (``<html lang>``,
+    PDF metadata), else None: a page that names none has its language detected instead."""
+    parser = _PARSERS.get(suffix.lower())
+    try:
+        text, _, found = parser(data, "page") if parser else ("", [], {})
+        code = found.get("front:language") or found.get("language") or ""
+        return text, (_language(code, "page") if code.strip() else None)
+    except LoaderError:
+        return "", None
 
 
 def _iso_date(value: str, name: str) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Sequence
@@ -20,18 +22,21 @@ from .answer import compose_answer, unavailable_answer
 from .calibration import CALIBRATION
 from .census import Census, builder_version
 from .config import LOCALES, Settings
+from .crawler import Crawler
 from .embeddings import Embedder, QueryBatcher, build_embedder
 from .errors import InputError, StoreError
 from .i18n import N_, Catalogues, LanguageDetector, country_for_locale, language_name
-from .ingestion import IngestReport, corpus_documents, ingest, recount, store_chunks
+from .ingestion import IngestReport, corpus_documents, ingest, ingest_lock, recount, store_chunks
 from .lexical import LexicalIndex
+from .mirror import DOC_PREFIX, Mirror, SyncReport
 from .privacy import log_message
 from .retrieval import Retrieval, Retriever
 from .safeguarding import Detection, Safeguarding, render_notice
 from .scope import Scope
+from .sources import check_address, host_of, load_sources
 from .store import ChunkStore
 from .text import words
-from .types import Answer, Document, Hit, Turn
+from .types import Answer, Document, Hit, SourceRow, Turn
 
 log = logging.getLogger(__name__)
 _CENSUS_TTL = 2.0  # seconds: how soon an ingest by another process on the same store is followed
@@ -100,6 +105,44 @@ class Assistant:
         self._documents.clear()
         return report
 
+    def sync(self, urls: Sequence[str] = (), sitemaps: Sequence[str] = (), *, progress: bool = False) -> SyncReport | None:
+        """Fetch the web sources of ``sources.yaml`` (and ``urls``, ``sitemaps``) into the mirror
+        that the next ingest reads; None when there is no web source at all."""
+        for address in (*urls, *sitemaps):
+            check_address(address, "the command line")
+        sources = load_sources(self.settings.corpus_dir)
+        mirror = Mirror(self.settings.data_dir)
+        if not (sources.urls or sources.sitemaps or urls or sitemaps or mirror.entries()):
+            return None
+        s = self.settings
+        hosts = sources.hosts | mirror.hosts() | {host_of(a) for a in (*urls, *sitemaps)}
+        with ingest_lock(s.data_dir), Crawler(hosts, concurrency=s.crawl_concurrency, delay=s.crawl_delay,
+                                                timeout=s.crawl_timeout, retries=s.crawl_retries) as crawler:
+            return mirror.sync(sources, crawler, urls=urls, sitemaps=sitemaps, progress=progress,
+                               detect=lambda text: self.detector.detect(text, fallback=None))
+
+    def sources(self) -> list[SourceRow]:
+        """Every document the index holds, with its chunk count and dates."""
+        counts = Counter(self.store.held_chunks().values())
+        pages = {DOC_PREFIX + name: e for name, e in Mirror(self.settings.data_dir).entries().items()}
+        rows = []
+        for doc_id, chunks in sorted(counts.items()):
+            try:
+                d = self.document(doc_id)
+            except KeyError:  # its file is gone; the next ingest removes it
+                rows.append(SourceRow(doc_id, doc_id, "(no longer in the sources; run assistant ingest)", "", "", chunks))
+                continue
+            page = pages.get(doc_id)
+            if page is not None:
+                rows.append(SourceRow(d.source_url, doc_id, d.title, d.language, d.kind, chunks,
+                                      str(page.get("fetched", "")), str(page.get("changed", ""))))
+            else:
+                path = self.settings.corpus_dir / doc_id
+                changed = (datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+                           if path.is_file() else "")
+                rows.append(SourceRow(doc_id, doc_id, d.title, d.language, d.kind, chunks, changed=changed))
+        return rows
+
     def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
         """Ingest the corpus when the index is empty (first start) or was built by another
         version of the chunker; then warm every part, so the first visitor waits no longer
@@ -142,7 +185,7 @@ class Assistant:
     def document(self, doc_id: str) -> Document:
         """A corpus document as loaded (its text is what quotes' offsets refer to)."""
         if not self._documents:
-            self._documents = corpus_documents(self.settings.corpus_dir)
+            self._documents = corpus_documents(self.settings.corpus_dir, Mirror(self.settings.data_dir).root)
         return self._documents[doc_id]
 
     def document_text(self, doc_id: str) -> str:

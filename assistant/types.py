@@ -38,6 +38,20 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SourceRow:
+    """One document of the index, as ``assistant sources`` lists it."""
+
+    source: str  # the web address of a fetched page, else the corpus file
+    doc_id: str
+    title: str
+    language: str
+    kind: str
+    chunks: int
+    fetched: str = ""  # web pages: when the last sync asked for it (UTC, ISO 8601)
+    changed: str = ""  # when its content last changed (a page's fetch that found it new; a file's mtime)
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A run of whole sentences from one document; ``text == document.text[start:end]``."""
 
