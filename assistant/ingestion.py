@@ -119,8 +119,9 @@ def load_corpus(root: Path, paths: Sequence[Path] | None = None, *, mirror: Path
         files = dict.fromkeys(f for folder in load_sources(root).folders for f in iter_corpus_files(folder))
         jobs += [(path, root, manifest, "") for path in files]
         if mirror is not None and mirror.is_dir():
-            pages = load_manifest(mirror)
-            jobs += [(path, mirror, pages, DOC_PREFIX) for path in iter_corpus_files(mirror)]
+            pages = load_manifest(mirror)  # a file the manifest does not name yet is a sync's unfinished work
+            jobs += [(path, mirror, pages, DOC_PREFIX) for path in iter_corpus_files(mirror)
+                     if path.relative_to(mirror).as_posix() in pages]
     documents, failed = [], []
     from tqdm import tqdm
 

@@ -4,9 +4,10 @@ Each fetched page is a file (``<host>/<hash>.html`` or ``.pdf``) that the loader
 any corpus file (document id ``web/<host>/<hash>.html``). The folder's ``manifest.yaml`` is
 the loaders' manifest (source_url, a language when the page names none, the date from
 Last-Modified, copy_of_source) plus what the next sync needs: ETag, Last-Modified, when it
-was fetched and changed, and which source listed it. A page's file is written before its
-entry, each atomically, and files without an entry are removed when a sync starts: a sync
-killed at any point leaves a mirror the next sync completes.
+was fetched and changed, and which source listed it. Files and the manifest are each replaced
+atomically (the manifest at most once a second during a sync, and at its end); a file
+without an entry is never read and is removed when the next sync starts, an entry without
+its file is dropped: a sync killed at any point leaves a mirror the next sync completes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 MIRROR_DIR = "web"
 DOC_PREFIX = "web/"
 COMMAND_LINE = "command line"  # pages added with ingest --url: kept until they are gone
+_MANIFEST_EVERY = 1.0  # seconds: the manifest is rewritten at most this often during a sync
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass
@@ -61,6 +64,7 @@ class SyncReport:
 class Mirror:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / MIRROR_DIR
+        self._written_at = 0.0
 
     def entries(self) -> dict[str, dict[str, Any]]:
         """File (relative to the mirror) → its manifest entry."""
@@ -120,6 +124,8 @@ class Mirror:
                     log.warning("sync: %s", result)
                     continue
                 self._apply(entries, by_url, result, listed[result.url], report, detect)
+                self._write_manifest(entries, at_most_every=_MANIFEST_EVERY)
+        self._write_manifest(entries)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -135,13 +141,11 @@ class Mirror:
             return
         if page.status == "unchanged":
             entries[name].update(fetched=now, listed_by=listed_by)
-            self._write_manifest(entries)
             report.unchanged.append(page.url)
             return
         digest = hashlib.sha256(page.body).hexdigest()
         if name is not None and entries[name].get("sha256") == digest:
             entries[name].update(fetched=now, listed_by=listed_by, etag=page.etag, last_modified=page.last_modified)
-            self._write_manifest(entries)
             report.unchanged.append(page.url)
             return
         new_name = name or f"{host_of(page.url)}/{hashlib.sha256(page.url.encode()).hexdigest()[:20]}.{page.kind}"
@@ -158,14 +162,12 @@ class Mirror:
             entry["date"] = stamp
         _write_atomically(self.root / new_name, page.body)
         entries[new_name] = entry
-        self._write_manifest(entries)
         by_url[page.url] = new_name
         (report.changed if name is not None else report.added).append(page.url)
 
     def _remove(self, entries: dict[str, dict], name: str) -> None:
         entries.pop(name, None)
-        self._write_manifest(entries)  # the entry goes first: a file without one is removed later
-        (self.root / name).unlink(missing_ok=True)
+        (self.root / name).unlink(missing_ok=True)  # an entry left without its file is dropped by _tidy
 
     def _tidy(self, entries: dict[str, dict]) -> dict[str, dict]:
         """Drop entries whose file is gone and files without an entry (a sync killed mid-page)."""
@@ -179,10 +181,15 @@ class Mirror:
             self._write_manifest(kept)
         return kept
 
-    def _write_manifest(self, entries: dict[str, dict]) -> None:
+    def _write_manifest(self, entries: dict[str, dict], *, at_most_every: float = 0.0) -> None:
+        """Write the manifest (atomically); with ``at_most_every``, only when that long has passed.
+        Whatever a killed sync had not written yet is found again by _tidy and the next sync."""
+        if at_most_every and time.monotonic() - self._written_at < at_most_every:
+            return
         text = ("# Written by `assistant ingest` (the web sources' sync); edits are overwritten.\n"
-                + yaml.safe_dump(entries, allow_unicode=True, sort_keys=True))
+                + yaml.dump(entries, Dumper=_DUMPER, allow_unicode=True, sort_keys=True))
         _write_atomically(self.root / MANIFEST, text.encode("utf-8"))
+        self._written_at = time.monotonic()
 
 
 def _conditional(entry: dict[str, Any]) -> tuple[str, str]:
@@ -200,8 +207,5 @@ def _date(last_modified: str) -> str:
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # a reader (or a sync killed now) sees the old file or the new one, never half

@@ -28,7 +28,7 @@ def test_every_command_has_help(command, capsys):
 def test_every_subcommand_has_a_help_line():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-    assert {c.dest for c in sub._choices_actions} == {"ingest", "ask", "serve", "evaluate", "feedback"}
+    assert {c.dest for c in sub._choices_actions} == {"ingest", "ask", "sources", "serve", "evaluate", "feedback"}
     assert all(c.help for c in sub._choices_actions)
 
 

@@ -275,6 +275,7 @@ def test_manifest_describes_the_seed_page():
         "language": "en",
         "source_url": "https://cbss.org/safe-secure-region/child-protection/",
         "kind": "site-page",
+        "copy_of_source": True,  # the page's own text: its quotes link to the page at their words
     }
     for name in manifest:
         assert (CORPUS / name).is_file(), f"manifest names a missing file: {name}"

@@ -126,6 +126,16 @@ def test_unreadable_file_is_reported_and_skipped(tmp_path):
     assert "binary" in report.summary()
 
 
+def test_a_file_that_breaks_keeps_its_chunks_until_it_is_fixed(tmp_path):
+    a = make(tmp_path)
+    a.ingest()
+    before = {i for i, d in a.store.held_chunks().items() if d == "notes/bans.en.md"}
+    (tmp_path / "corpus" / "notes" / "bans.en.md").write_bytes(b"\x00\x01 broken by a bad save \xff")
+    report = a.ingest()  # run from the tests' working directory, not the corpus folder
+    assert [p for p, _ in report.failed] == ["notes/bans.en.md"] and report.chunks_removed == 0
+    assert {i for i, d in a.store.held_chunks().items() if d == "notes/bans.en.md"} == before
+
+
 class FailingEmbedder:
     """A fake that wraps the real embedder and fails after ``calls`` batches (simulated crash)."""
 

@@ -254,3 +254,36 @@ def test_sync_killed_mid_run_is_completed_by_the_next(tmp_path, site):
     clean.ingest()
     assert sorted(a.store.held_chunks()) == sorted(clean.store.held_chunks())
     assert sorted(a.store.held_sentences()) == sorted(clean.store.held_sentences())
+
+
+@pytest.mark.browser
+def test_a_citation_link_opens_the_page_at_the_quote_in_chromium(tmp_path, site, browser):
+    """The link of a quote from a fetched page, opened in a real browser: the fragment is well
+    formed (Chromium takes the text directive off the address), the page holds the quoted words,
+    and the view has scrolled down to them."""
+    filler = "".join(f"<p>Paragraph {n} says something else about the work of the network.</p>" for n in range(80))
+    site.page("/a.html", _html("Barnahus in the region", filler + "<h2 id='history'>History</h2><p>The first "
+                               "Barnahus in the region opened in Reykjavik in 1998 as a child-friendly house.</p>"))
+    a = build_assistant(_settings(tmp_path, site))
+    a.sync()
+    a.ingest()
+    quote = a.ask("When did the first Barnahus in the region open in Reykjavik?").quotes[0]
+    link = quote.citation.url
+    assert link.startswith(f"{site.url}/a.html#history:~:text=")
+    start, _, end = link.split(":~:text=", 1)[1].partition(",")
+    context = browser.new_context(viewport={"width": 800, "height": 600})
+    try:
+        page = context.new_page()
+        page.goto(link)
+        page.wait_for_load_state("load")
+        assert page.evaluate("location.hash") == "#history"  # the directive is read by the browser, not left in the hash
+        assert page.evaluate("typeof document.fragmentDirective") == "object"
+        body = " ".join(page.inner_text("main").split())
+        assert unquote(start) in body and unquote(end) in body
+        page.wait_for_function("window.scrollY > 1000", timeout=10_000)  # opened down at the quote, past the filler
+        page = context.new_page()  # the text directive alone (no heading id) scrolls there too
+        page.goto(link.replace("#history:~:", "#:~:"))
+        page.wait_for_load_state("load")
+        page.wait_for_function("window.scrollY > 1000", timeout=10_000)
+    finally:
+        context.close()
