@@ -429,6 +429,9 @@ def test_no_english_ui_string_is_left_on_the_page(browser, app_url, shipped_assi
         page = context.new_page()
         page.goto(f"{app_url}/?lang={locale}")
         page.wait_for_function(f"document.documentElement.lang === '{locale}'", timeout=30_000)
+        # The language selector settles a moment after the labels switch; a question sent before
+        # would be framed in the browser's language (a person cannot type that fast).
+        expect(page.locator("#language input")).to_have_value(language_name(locale), timeout=30_000)
         question = tr.gettext(EXAMPLES[0])
         _ask_and_wait(page, question, shipped_assistant.ask(question, locale=locale))
         page.locator("#help").click()
