@@ -286,7 +286,9 @@ def _from_blocks(blocks: list[Block]) -> tuple[str, list[Mark]]:
     return "\n\n".join(parts), marks
 
 
-_DROP = ["script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe"]
+_DROP = ["script", "style", "nav", "header", "footer", "noscript", "template", "svg", "iframe", "dialog"]
+# Cookie and consent banners, whatever element they are: an id or class that names them.
+_BANNER = re.compile(r"cookie|consent|gdpr", re.IGNORECASE)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _BLOCKS = frozenset(
     "address article aside blockquote body caption dd details div dl dt fieldset figcaption figure "
@@ -306,6 +308,9 @@ def _load_html(data: bytes, name: str) -> Parsed:
     if title is not None and title.text().strip():
         found["title"] = one_line(title.text())
     tree.strip_tags(_DROP)
+    for node in tree.css("[id], [class]"):
+        if _BANNER.search(f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}"):
+            node.decompose()
     blocks: list[Block] = []
     buffer: list[str] = []
     heading = [0]  # how many h1-h6 elements enclose the current text
@@ -318,7 +323,9 @@ def _load_html(data: bytes, name: str) -> Parsed:
             blocks.append((text, heading[0] > 0, None, anchor[0] if heading[0] > 0 else ""))
 
     # Explicit stack (not recursion) so deeply nested pages cannot hit the recursion limit.
-    stack: list[tuple[Any, bool]] = [(tree.body, False)] if tree.body is not None else []
+    # The page's main content when it marks it (<main>, role=main); else the whole body.
+    start = tree.css_first("main") or tree.css_first("[role=main]") or tree.body
+    stack: list[tuple[Any, bool]] = [(start, False)] if start is not None else []
     while stack:
         node, leaving = stack.pop()
         tag = node.tag

@@ -100,6 +100,19 @@ def test_markdown_title_falls_back_to_first_heading(tmp_path: Path) -> None:
     assert doc.text.startswith("Sub first")
 
 
+def test_html_keeps_the_main_content_without_cookie_banners(tmp_path: Path) -> None:
+    path = tmp_path / "page.html"
+    path.write_text("<html><body><div id='cookie-notice'>We use cookies. Accept all?</div>"
+                    "<aside>Related: other news of the week.</aside><main><h1>Barnahus</h1><p>A child-friendly house."
+                    "</p><div class='consent-box'>Manage your consent.</div></main>"
+                    "<div class='sidebar'>Latest posts and an archive.</div><dialog open>Sign up now.</dialog></body></html>",
+                    encoding="utf-8")
+    assert load(path).text == "Barnahus\n\nA child-friendly house."
+    path.write_text("<html><body><div class='cookie-bar'>Cookies!</div><p>No main element: the body is the page.</p>"
+                    "</body></html>", encoding="utf-8")
+    assert load(path).text == "No main element: the body is the page."
+
+
 def test_txt_with_manifest_entry(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     path = tmp_path / "sub" / "page.txt"
