@@ -120,6 +120,8 @@ class Crawler:
             headers["If-Modified-Since"] = known.last_modified
         reply = self._get(url, headers)
         if reply.status == 304:
+            if not headers:  # nothing to compare with: a broken server, not an unchanged page
+                raise CrawlError(url, "answered 304 Not Modified to a request that was not conditional")
             return Page(url, "unchanged", etag=known.etag, last_modified=known.last_modified)
         if reply.status in (404, 410):
             return Page(url, "gone")

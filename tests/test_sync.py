@@ -287,3 +287,16 @@ def test_a_citation_link_opens_the_page_at_the_quote_in_chromium(tmp_path, site,
         page.wait_for_function("window.scrollY > 1000", timeout=10_000)
     finally:
         context.close()
+
+
+def test_an_unreachable_robots_txt_means_nothing_is_fetched(tmp_path, site):
+    from assistant.crawler import Crawler
+    from assistant.sources import load_sources
+
+    site.page("/robots.txt", "busy", status=503, kind="text/plain")
+    settings = _settings(tmp_path, site)
+    sources = load_sources(settings.corpus_dir)
+    with Crawler(sources.hosts, delay=0, timeout=1, retries=0) as crawler:
+        report = Mirror(settings.data_dir).sync(sources, crawler, detect=lambda text: None)
+    assert report.added == [] and len(report.failed) == 1  # the sitemap itself is not read
+    assert "robots.txt could not be read" in report.failed[0][1] and site.requests["/sitemap.xml"] == 0
