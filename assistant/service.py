@@ -76,6 +76,7 @@ class Assistant:
         self._census_read = -_CENSUS_TTL
         self._census_lock = threading.Lock()
         self._documents: dict[str, Document] = {}
+        self._ready = False  # ensure_index has run: the index exists and every part is warm
 
     @cached_property
     def catalogues(self) -> Catalogues:
@@ -146,7 +147,9 @@ class Assistant:
     def ensure_index(self, *, progress: bool = False) -> IngestReport | None:
         """Ingest the corpus when the index is empty (first start) or was built by another
         version of the chunker; then warm every part, so the first visitor waits no longer
-        than the tenth."""
+        than the tenth. Once done, calling it again costs nothing (``serve`` after the CLI's call)."""
+        if self._ready:
+            return None
         report = None
         if self.store.count() == 0:
             report = self.ingest(progress=progress)
@@ -157,6 +160,7 @@ class Assistant:
                             "ingesting again so that every sentence has its vector; only what changed is embedded")
                 report = self.ingest(progress=progress)
         self.warm()
+        self._ready = True
         return report
 
     def warm(self) -> None:
