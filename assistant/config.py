@@ -34,6 +34,16 @@ OFFLINE_ENV = {
 }
 
 
+def parse_bool(raw: str) -> bool:
+    """``true``/``yes``/``on``/``1`` or ``false``/``no``/``off``/``0`` (any case); else ValueError."""
+    word = raw.strip().lower()
+    if word in ("true", "yes", "on", "1"):
+        return True
+    if word in ("false", "no", "off", "0"):
+        return False
+    raise ValueError("expected true or false")
+
+
 def apply_offline_env() -> None:
     """Set OFFLINE_ENV (without overriding) before Gradio, Chroma or a model is imported."""
     for name, value in OFFLINE_ENV.items():
@@ -104,9 +114,7 @@ class Settings:
             default = getattr(cls, f.name)
             try:
                 if isinstance(default, bool):
-                    if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                        raise ValueError("expected true or false")
-                    values[f.name] = raw.lower() in {"1", "true", "yes", "on"}
+                    values[f.name] = parse_bool(raw)
                 elif isinstance(default, int):
                     values[f.name] = int(raw)
                 elif isinstance(default, float):

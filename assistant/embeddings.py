@@ -164,22 +164,32 @@ def top_mean(values: np.ndarray, k: int) -> float:
     return float(np.mean(np.partition(values, len(values) - k)[-k:]))
 
 
+# The banks this process embedded last, so a second assistant in it (another index, a test)
+# takes them from memory instead of embedding thousands of examples again.
+_EMBEDDED: dict[str, np.ndarray] = {}
+_EMBEDDED_KEEP = 4
+
+
 def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Path | None, prefix: str) -> np.ndarray:
     """``embedder.embed_queries(texts)``, cached in ``cache_dir/<prefix>-<key>.npy``: an example
     bank is embedded once per model and text, then read from the file. A damaged cache is
-    rebuilt; an earlier bank's or model's cache with the same prefix is removed."""
+    rebuilt; an earlier bank's or model's cache with the same prefix is removed. The process
+    keeps the last few banks in memory too."""
     key = hashlib.sha256("\n".join([embedder.name, *texts]).encode()).hexdigest()[:16]
     cache = cache_dir / f"{prefix}-{key}.npy" if cache_dir else None
     if cache is not None and cache.exists():
         try:
             vectors = np.load(cache)
             if vectors.shape == (len(texts), embedder.dimension):
-                return vectors
+                return _remember(key, vectors)
         except (OSError, ValueError):
             pass
-    if texts:
-        log.info("embedding %d %s (once per model and text)", len(texts), prefix)
-    vectors = embedder.embed_queries(list(texts)) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
+    vectors = _EMBEDDED.get(key)
+    if vectors is None:
+        if texts:
+            log.info("embedding %d %s (once per model and text)", len(texts), prefix)
+        vectors = embedder.embed_queries(list(texts)) if texts else np.zeros((0, embedder.dimension), dtype=np.float32)
+        _remember(key, vectors)
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".tmp.npy")
@@ -188,6 +198,15 @@ def cached_query_vectors(texts: Sequence[str], embedder: Embedder, cache_dir: Pa
         for old in cache_dir.glob(f"{prefix}-*.npy"):
             if old != cache:
                 old.unlink(missing_ok=True)
+    return vectors
+
+
+def _remember(key: str, vectors: np.ndarray) -> np.ndarray:
+    vectors.setflags(write=False)  # shared by every bank built from it
+    _EMBEDDED.pop(key, None)
+    _EMBEDDED[key] = vectors
+    while len(_EMBEDDED) > _EMBEDDED_KEEP:
+        del _EMBEDDED[next(iter(_EMBEDDED))]
     return vectors
 
 

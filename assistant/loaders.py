@@ -18,7 +18,7 @@ from typing import Any, Callable
 import yaml
 
 from .citations import web_link
-from .config import LOCALES
+from .config import LOCALES, parse_bool
 from .errors import LoaderError
 from .text import one_line
 from .types import Document, Section
@@ -155,11 +155,10 @@ def _iso_date(value: str, name: str) -> str:
 
 
 def _yes_or_no(value: str, key: str, name: str) -> bool:
-    if value.lower() in ("true", "yes", "on", "1"):
-        return True
-    if value.lower() in ("false", "no", "off", "0"):
-        return False
-    raise LoaderError(name, f"{key}: {value!r} is not true or false")
+    try:
+        return parse_bool(value)
+    except ValueError:
+        raise LoaderError(name, f"{key}: {value!r} is not true or false") from None
 
 
 def _web_address(url: str, name: str) -> str:

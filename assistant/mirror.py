@@ -65,17 +65,24 @@ class Mirror:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / MIRROR_DIR
         self._written_at = 0.0
+        self._read: tuple[tuple[int, int], dict[str, dict[str, Any]]] | None = None  # (file's stamp, entries)
 
     def entries(self) -> dict[str, dict[str, Any]]:
-        """File (relative to the mirror) → its manifest entry."""
+        """File (relative to the mirror) → its manifest entry (a copy, safe to change). The file
+        is parsed again only when it has changed since this Mirror last read it."""
         path = self.root / MANIFEST
-        if not path.is_file():
-            return {}
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise IngestError(f"{path} cannot be read ({exc}); delete the folder {self.root} and sync again.") from exc
-        return {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)}
+            stat = path.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._read is None or self._read[0] != stamp:
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise IngestError(f"{path} cannot be read ({exc}); delete the folder {self.root} and sync again.") from exc
+            self._read = (stamp, {str(k): dict(v) for k, v in data.items() if isinstance(v, dict)})
+        return {name: dict(entry) for name, entry in self._read[1].items()}
 
     def hosts(self) -> set[str]:
         """Hosts of the pages added from the command line (a sync may fetch them again)."""
@@ -139,12 +146,9 @@ class Mirror:
                 self._remove(entries, name)
                 report.removed.append(page.url)
             return
-        if page.status == "unchanged":
-            entries[name].update(fetched=now, listed_by=listed_by)
-            report.unchanged.append(page.url)
-            return
-        digest = hashlib.sha256(page.body).hexdigest()
-        if name is not None and entries[name].get("sha256") == digest:
+        digest = "" if page.status == "unchanged" else hashlib.sha256(page.body).hexdigest()
+        if page.status == "unchanged" or (name is not None and entries[name].get("sha256") == digest):
+            # a 304 (only ever to a page fetched before) carries the validators it was asked with
             entries[name].update(fetched=now, listed_by=listed_by, etag=page.etag, last_modified=page.last_modified)
             report.unchanged.append(page.url)
             return

@@ -183,6 +183,21 @@ def shipped_assistant(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     return assistant
 
 
+@pytest.fixture(scope="session")
+def seed_example_caches(shipped_assistant):  # noqa: ANN201
+    """Copies the shipped index's example-bank vectors into a fresh data dir, for a test that
+    runs the CLI in a new process there: embedding the safeguarding bank again takes ~45 s."""
+    import shutil
+
+    shipped_assistant.ensure_index()  # warms the banks, so their caches are on disk
+
+    def seed(data_dir: Path) -> None:
+        for folder in ("safeguarding", "scope"):
+            if (shipped_assistant.settings.data_dir / folder).is_dir():
+                shutil.copytree(shipped_assistant.settings.data_dir / folder, data_dir / folder, dirs_exist_ok=True)
+    return seed
+
+
 def assert_faithful(assistant, answer) -> None:  # noqa: ANN001
     """Every quote is the exact text at its offsets in its source document, and the answer shows
     it whole (escaped for Markdown, which renders as the same characters)."""

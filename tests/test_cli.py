@@ -56,10 +56,11 @@ def run(args, env_extra, tmp_path):
     return subprocess.run([sys.executable, "-m", "assistant", *args], env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_ask_json_and_readable_errors(tmp_path):
+def test_ask_json_and_readable_errors(tmp_path, seed_example_caches):
     from test_ingestion import write_corpus
 
     write_corpus(tmp_path / "corpus")
+    seed_example_caches(tmp_path / "data")
     env = {"ASSISTANT_CORPUS_DIR": str(tmp_path / "corpus")}
     done = run(["ask", "When did Sweden ban corporal punishment?", "--json"], env, tmp_path)
     assert done.returncode == 0, done.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import subprocess
 import sys
 
@@ -44,7 +43,8 @@ def test_chroma_server_stopped_under_the_running_app_and_back(tmp_path, chroma_s
         demo.close()
 
 
-def test_two_apps_on_one_chroma_server_agree_and_follow_each_others_ingest(tmp_path, chroma_server, monkeypatch):
+def test_two_apps_on_one_chroma_server_agree_and_follow_each_others_ingest(tmp_path, chroma_server, monkeypatch,
+                                                                          seed_example_caches):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
     first = build_assistant(Settings(data_dir=tmp_path / "one", corpus_dir=corpus, chroma_url=chroma_server.url))
@@ -53,7 +53,7 @@ def test_two_apps_on_one_chroma_server_agree_and_follow_each_others_ingest(tmp_p
     second.ensure_index()  # finds the index filled: no ingest, its own BM25 built from the store
 
     question = "When did Sweden ban corporal punishment?"
-    shutil.copytree(tmp_path / "one" / "safeguarding", tmp_path / "three" / "safeguarding")  # minutes to embed again
+    seed_example_caches(tmp_path / "three")
     other_process = subprocess.run(
         [sys.executable, "-m", "assistant", "ask", question],
         env={"PATH": "/usr/bin:/bin", "ASSISTANT_CHROMA_URL": chroma_server.url, "ASSISTANT_CORPUS_DIR": str(corpus),
