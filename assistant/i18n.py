@@ -222,8 +222,8 @@ def format_date(value: date | datetime | str, locale: str, *, format: str = "lon
 class LanguageDetector:
     """Guesses which supported language a message is written in (lingua, built on first use).
 
-    Loading lingua's models for 12 languages takes about 2 s and ~300 MB on the first
-    ``detect`` call, so a detector is created once by the composition root and reused.
+    Loading lingua's models for 12 languages takes about 1.4 s and ~300 MB, so a detector is
+    created once by the composition root and reused (``Assistant.warm`` builds it at start-up).
     """
 
     def __init__(self, locales: tuple[str, ...] = LOCALES, *, min_words: int = 4, min_confidence: float = 0.5) -> None:
@@ -241,7 +241,9 @@ class LanguageDetector:
 
                 languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in self.locales]
                 self._codes = {language: language.iso_code_639_1.name.lower() for language in languages}
-                self._detector = LanguageDetectorBuilder.from_languages(*languages).build()
+                # Preloaded: lingua reads every model at once, on all cores
+                # (1.4 s here, against 2.1 s when the first detect loads them one by one).
+                self._detector = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
             return self._detector
 
     def detect(self, text: str, *, fallback: str | None) -> str | None:
