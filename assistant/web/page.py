@@ -100,6 +100,19 @@ _GRADIO_LOCALE_JS = ("const core = performance.getEntriesByType('resource').map(
 # After an answer the view shows its start (the notice first, when there is one), not the chat's end.
 _SHOW_ANSWER_JS = ("() => { const rows = document.querySelectorAll('#chat .message-row.bot-row'); "
                    "if (rows.length) rows[rows.length - 1].scrollIntoView({block: 'start'}); }")
+_FOOTER = N_("Page footer")
+# Gradio names three things for screen readers in English whatever the language: the chat log
+# ("chatbot conversation"), each message ("bot's message: " and its raw Markdown, which a
+# screen reader would read instead of the text) and the footer. The page renames the log and
+# the footer in its language and takes the messages' labels off (the text itself is read).
+_ARIA_JS = ("const fix = () => { const l = labels[document.documentElement.lang] || labels.en; "
+            "for (const [sel, name] of [['#chat [role=log]', l.chat], ['footer', l.footer]]) "
+            "for (const e of document.querySelectorAll(sel)) if (e.getAttribute('aria-label') !== name) e.setAttribute('aria-label', name); "
+            "for (const e of document.querySelectorAll('#chat [data-testid=bot][aria-label], #chat [data-testid=user][aria-label]')) "
+            "e.removeAttribute('aria-label'); }; "
+            "if (!window.cbssNames) { window.cbssNames = new MutationObserver(fix); window.cbssNames.observe(document.body, "
+            "{subtree: true, childList: true, attributes: true, attributeFilter: ['aria-label']}); } "
+            "fix();")
 _SEARCHING = N_("Searching the documents…")
 _FAILED = N_("Sorry, the assistant could not answer just now. Please try again in a moment. In an emergency, call {number}.")
 _SWITCH = N_("Switch to {language}")
@@ -410,10 +423,12 @@ def build_app(assistant: "Assistant") -> "gr.Blocks":
 
         # The page's lang attribute (for screen readers) and the tab title follow the selector, once
         # Gradio's own labels have switched (so lang never announces a language the page is not in yet).
-        titles = json.dumps({loc: cats.translator(loc).gettext(LABELS["title"]) for loc in LOCALES}, ensure_ascii=False)
-        set_lang_js = (f"async (locale) => {{ const titles = {titles}; if (!locale || !titles[locale]) return; "
+        labels = json.dumps({loc: {"title": tr.gettext(LABELS["title"]), "chat": tr.gettext(LABELS["chat"]),
+                                   "footer": tr.gettext(_FOOTER)}
+                             for loc in LOCALES for tr in [cats.translator(loc)]}, ensure_ascii=False)
+        set_lang_js = (f"async (locale) => {{ const labels = {labels}; if (!locale || !labels[locale]) return; "
                        f"{_GRADIO_LOCALE_JS} "
-                       "document.documentElement.lang = locale; document.title = titles[locale]; }")
+                       f"document.documentElement.lang = locale; document.title = labels[locale].title; {_ARIA_JS} }}")
         private = dict(api_visibility="private", queue=False)
         demo.load(on_load, [saved_locale, saved_country], labelled, **private).then(None, language, None, js=set_lang_js)
         language.input(on_choose, [language, country], [*labelled, saved_locale], **private).then(
