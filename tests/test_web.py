@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -173,3 +175,12 @@ def test_the_log_gives_the_address_and_never_suggests_a_public_link(shipped_assi
         assert "share=True" not in out.out + out.err and "public link" not in out.out + out.err
     finally:
         demo.close()
+
+
+def test_gradio_is_imported_without_its_stub_upkeep():
+    """Start-up skips Gradio's upkeep of its .pyi stubs (half of its import time); Gradio works."""
+    code = ("from assistant.web.page import _import_gradio; gr = _import_gradio(); "
+            "import gradio.component_meta as meta; print(meta.create_or_modify_pyi.__name__); "
+            "print(type(gr.Textbox(label='x')).__name__)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["<lambda>", "Textbox"]
