@@ -41,7 +41,7 @@ class Calibration:
     # abstentions the read-out does not need, so it is set where it costs none on dev.
     min_relevance: float = 0.80
     # Logistic read-out (log-odds that the corpus answers; >= 0 answers), fitted on 579 dev questions
-    # (382 in scope, 197 out of scope, 137 of them near-domain), cut at 2% false abstentions:
+    # (382 in scope, 197 out of scope, 137 of them near-domain), cut at 2% false abstentions.
     # Refitted when the example bank grew from 353 to 871 (384 near-domain and 143 far-domain ones
     # written by topic in every language; 9 dropped as near copies of test questions; 3 dev questions
     # dropped as identical to, or near copies of, fresh test questions): 5-fold on dev 0.959

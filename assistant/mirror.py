@@ -65,7 +65,7 @@ class Mirror:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / MIRROR_DIR
         self._written_at = 0.0
-        self._read: tuple[tuple[int, int], dict[str, dict[str, Any]]] | None = None  # (file's stamp, entries)
+        self._read: tuple[tuple[int, int, int], dict[str, dict[str, Any]]] | None = None  # (file's stamp, entries)
 
     def entries(self) -> dict[str, dict[str, Any]]:
         """File (relative to the mirror) → its manifest entry (a copy, safe to change). The file
@@ -75,7 +75,8 @@ class Mirror:
             stat = path.stat()
         except FileNotFoundError:
             return {}
-        stamp = (stat.st_mtime_ns, stat.st_size)
+        # The inode too: the manifest is replaced by a rename, which a coarse mtime could hide.
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         if self._read is None or self._read[0] != stamp:
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
