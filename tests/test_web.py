@@ -12,7 +12,7 @@ import pytest
 from assistant.config import LOCALES
 from assistant.i18n import language_name
 from assistant.text import one_line
-from assistant.web.page import API_NAME, EXAMPLES, GRADIO_LABELS, LABELS, _blocks, render_help, render_help_bar
+from assistant.web.page import API_NAME, EXAMPLES, GRADIO_LABELS, LABELS, _blocks, build_app, render_help, render_help_bar
 
 pytestmark = pytest.mark.slow
 
@@ -184,3 +184,20 @@ def test_gradio_is_imported_without_its_stub_upkeep():
             "print(type(gr.Textbox(label='x')).__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert done.stdout.split() == ["<lambda>", "Textbox"]
+
+
+def test_a_session_builds_its_component_configs_only_when_read(shipped_assistant):
+    """Each API call is a new Gradio session: it starts with no component config built, and
+    once read it holds what Gradio's own SessionState would (same attributes, same configs)."""
+    from gradio.state_holder import SessionState
+
+    demo = build_app(shipped_assistant)
+    lazy = SessionState(demo)
+    assert SessionState.__init__._lazy_configs and dict.__len__(lazy.config_values) == 0
+    own = SessionState.__new__(SessionState)
+    SessionState.__init__._original(own, demo)
+    assert vars(lazy).keys() == vars(own).keys()
+    some = next(iter(own.config_values))
+    assert lazy.config_values[some] == own.config_values[some] and dict.__len__(lazy.config_values) == 1
+    assert dict(lazy.config_values.items()) == own.config_values
+    assert list(lazy.components) == list(own.components)

@@ -12,10 +12,13 @@ Gradio is imported inside the functions: importing this module stays cheap and o
 # No ``from __future__ import annotations`` here: Gradio reads the real type hints of the
 # API function (``gr.api``) and of ``request: gr.Request`` parameters.
 
+import copy
 import importlib.abc
 import importlib.machinery
+import inspect
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -166,6 +169,7 @@ def _import_gradio() -> Any:
         import gradio as gr
     finally:
         sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _NoStubUpkeep)]
+    _defer_session_configs()
     return gr
 
 
@@ -192,6 +196,85 @@ class _NoStubUpkeep(importlib.abc.MetaPathFinder):
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+
+class _LazyConfigs(dict):
+    """A session's per-component configs, each built when first read instead of all at once.
+
+    Gradio's ``SessionState`` builds the config of every component of the page when a session
+    starts (42 here, each through ``inspect.signature``: 1.5 ms, on the event loop). Every call
+    of the HTTP API is a new session, so under load that was a third of the event loop's time,
+    while an API call reads none of them. Reading one builds it; iterating (deep links) builds
+    the rest, from the same blocks, so the contents are what Gradio would hold."""
+
+    def __init__(self, blocks_config: Any, ids: list[int]) -> None:
+        super().__init__()
+        self._blocks_config, self._ids = blocks_config, ids
+
+    def _build(self, key: int) -> dict:
+        return self._blocks_config.config_for_block(key, [], self._blocks_config.blocks[key])
+
+    def __missing__(self, key: int) -> dict:
+        if key not in self._ids:
+            raise KeyError(key)
+        value = self[key] = self._build(key)
+        return value
+
+    def _complete(self) -> None:
+        for key in self._ids:
+            if not dict.__contains__(self, key):
+                dict.__setitem__(self, key, self._build(key))
+        self._ids = []
+
+    def __iter__(self):  # type: ignore[override]
+        self._complete()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._complete()
+        return super().__len__()
+
+    def items(self):  # type: ignore[override]
+        self._complete()
+        return super().items()
+
+    def values(self):  # type: ignore[override]
+        self._complete()
+        return super().values()
+
+    def keys(self):  # type: ignore[override]
+        self._complete()
+        return super().keys()
+
+
+def _defer_session_configs() -> None:
+    """Make Gradio's ``SessionState`` build its component configs lazily (see ``_LazyConfigs``).
+
+    The replacement does what Gradio 6's ``__init__`` does with the configs left lazy; should a
+    Gradio release add or rename what a session holds, the original is kept."""
+    from gradio.state_holder import SessionState
+
+    original = SessionState.__init__
+    if getattr(original, "_lazy_configs", False):
+        return
+
+    def __init__(self: Any, blocks: Any) -> None:
+        self.blocks_config = copy.copy(blocks.default_config)
+        self.config_values = _LazyConfigs(self.blocks_config,
+                                          [k for k in self.blocks_config.blocks if k in blocks.blocks])
+        self.state_data, self._state_ttl, self.is_closed = {}, {}, False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+
+    __init__._lazy_configs = True  # type: ignore[attr-defined]
+    __init__._original = original  # type: ignore[attr-defined]
+    source = inspect.getsource(original)
+    if all(f"self.{name}" in source for name in _SESSION_FIELDS):
+        SessionState.__init__ = __init__  # type: ignore[method-assign]
+
+
+# What Gradio 6's SessionState.__init__ sets; tests/test_web.py checks that a session made by
+# the replacement holds the same attributes and, once read, the same configs as Gradio's own.
+_SESSION_FIELDS = ("blocks_config", "config_values", "state_data", "_state_ttl", "is_closed", "STATE_TTL_WHEN_CLOSED")
 
 
 def build_i18n(catalogues: Catalogues) -> "gr.I18n":
