@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 quotes = choose_quotes(retrieval, settings, user_language=language, calibration=calibration)
             quoted = "\n".join(x.text for x in quotes)
-            facts.append(fact_hit_rate(q.expected_facts, quoted))
+            facts.append(fact_hit_rate(q.fact_alternatives, quoted))
             if q.expected_passage:
                 passages.append(1.0 if contains_passage(quoted, q.expected_passage) else 0.0)
             if own and quotes:

@@ -86,6 +86,8 @@ def test_fact_hit_rate():
     assert m.fact_hit_rate(["SWEDEN"], quoted) == 1.0  # facts match case-insensitively
     assert m.fact_hit_rate([], quoted) is None
     assert m.fact_hits(["1979", "1980"], quoted) == [True, False]
+    # a fact given with its other forms counts when any of them is quoted
+    assert m.fact_hits([("Article 19", "Artikel 19"), ("1980", "nineteen eighty")], "Artikel 19 says so.") == [True, False]
 
 
 def test_quote_fidelity():

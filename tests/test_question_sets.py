@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 
-from assistant.evaluation.questions import check_passages, default_sets, load_question_sets
+from assistant.evaluation.questions import check_passages, default_sets, fact_forms, load_question_sets
 from assistant.ingestion import corpus_texts
+from assistant.text import comparable
 from assistant.types import Turn
 from conftest import CORPUS, assert_faithful
 
@@ -29,6 +30,16 @@ def test_sets_have_the_promised_size_and_spread(questions):
 
 def test_every_expected_passage_and_document_exists(questions):
     assert check_passages(questions, corpus_texts(CORPUS)) == []
+
+
+def test_every_other_form_of_a_fact_is_in_the_corpus_and_belongs_to_an_expected_fact(questions):
+    """evaluation/fact-forms.json holds only forms the corpus writes, for facts the sets expect."""
+    forms = fact_forms()
+    assert len(forms) >= 50
+    corpus = comparable(" ".join(corpus_texts(CORPUS).values())).casefold()
+    assert [f for v in forms.values() for f in v if comparable(f).casefold() not in corpus] == []
+    expected = {fact for q in questions for fact in q.expected_facts}
+    assert set(forms) - expected == set()
 
 
 def test_every_answer_is_faithful_and_safe(shipped_assistant, questions):

@@ -126,7 +126,7 @@ def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
         scores["ndcg@10"] = m.ndcg_at_k(collapsed, 10, n_relevant=1)
     if q.expected_docs:
         scores["doc_recall@5"] = m.recall_at_k(doc_relevance, 5)
-    scores["fact_hit_rate"] = m.fact_hit_rate(q.expected_facts, quoted)
+    scores["fact_hit_rate"] = m.fact_hit_rate(q.fact_alternatives, quoted)
     scores["quote_fidelity"] = m.share(x["faithful"] for x in quotes)
     scores["language_ok"] = 1.0 if answer.locale == q.language else 0.0
     # Where an expected document is in the asker's language, the first quote should be too.
@@ -141,7 +141,7 @@ def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
         notice_rules=list(answer.notice.matched) if answer.notice else [],
         answer_locale=answer.locale, detected_language=answer.detected_language,
         relevance=round(float(answer.relevance), 4), quotes=quotes,
-        facts_found=m.fact_hits(q.expected_facts, quoted), outcome=outcome,
+        facts_found=m.fact_hits(q.fact_alternatives, quoted), outcome=outcome,
         latency_s=round(latency, 4), scores=scores, error=None,
     )
     return record

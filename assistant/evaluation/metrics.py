@@ -62,13 +62,15 @@ def first_only(relevance: Sequence[bool]) -> list[bool]:
     return [i + 1 == rank for i in range(len(relevance))]
 
 
-def fact_hits(expected_facts: Sequence[str], quoted_text: str) -> list[bool]:
-    """For each expected fact, whether it appears in the quoted text (case-insensitive)."""
+def fact_hits(expected_facts: Sequence[str | Sequence[str]], quoted_text: str) -> list[bool]:
+    """For each expected fact (a string, or its alternative forms), whether it appears in the
+    quoted text (case-insensitive, white space normalised)."""
     haystack = comparable(quoted_text).casefold()
-    return [comparable(fact).casefold() in haystack for fact in expected_facts]
+    return [any(comparable(form).casefold() in haystack for form in ((fact,) if isinstance(fact, str) else fact))
+            for fact in expected_facts]
 
 
-def fact_hit_rate(expected_facts: Sequence[str], quoted_text: str) -> float | None:
+def fact_hit_rate(expected_facts: Sequence[str | Sequence[str]], quoted_text: str) -> float | None:
     """Share of the expected facts found in the quoted text; None when no facts are expected."""
     if not expected_facts:
         return None

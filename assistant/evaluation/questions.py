@@ -6,6 +6,7 @@ header: ``dev`` (what constants may be chosen on) or ``test`` (written first, ne
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -22,6 +23,7 @@ FORMAT_VERSION = 1
 KINDS = ("in_scope", "out_of_scope", "danger", "safe")
 SPLITS = ("dev", "test")  # dev: what may be tuned on; test: written first, never tuned on
 DEFAULT_SETS_DIR = PROJECT_ROOT / "evaluation" / "sets"
+FACT_FORMS_FILE = PROJECT_ROOT / "evaluation" / "fact-forms.json"
 _FIELDS = {"id", "language", "question", "kind", "expected_docs", "expected_passage",
            "expected_facts", "follow_up", "country", "harm", "note"}
 _ID = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -48,6 +50,28 @@ class Question:
     def has_target(self) -> bool:
         """Whether retrieval can be scored (an expected passage or document)."""
         return bool(self.expected_passage or self.expected_docs)
+
+    @property
+    def fact_alternatives(self) -> tuple[tuple[str, ...], ...]:
+        """Each expected fact with the other forms the corpus writes it in (``fact_forms``)."""
+        forms = fact_forms()
+        return tuple((fact, *forms.get(fact, ())) for fact in self.expected_facts)
+
+
+@functools.cache
+def fact_forms(path: Path = FACT_FORMS_FILE) -> dict[str, tuple[str, ...]]:
+    """Expected fact -> the other forms of the same fact in the corpus's languages
+    ("Article 19" -> "Artikel 19", "artikla 19", ...): a Danish answer that quotes the Danish
+    note states the fact as well as the English one. Empty when the file is absent."""
+    if not path.is_file():
+        return {}
+    try:
+        forms = json.loads(path.read_text(encoding="utf-8"))["forms"]
+        if not all(isinstance(v, list) and all(isinstance(f, str) and f.strip() for f in v) for v in forms.values()):
+            raise ValueError("every fact maps to a list of non-empty strings")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EvaluationError(f"{path}: not a fact-forms file ({exc}); see evaluation/README.md.") from exc
+    return {fact: tuple(v) for fact, v in forms.items()}
 
 
 # ---------------------------------------------------------------- loading and checking
