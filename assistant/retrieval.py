@@ -147,7 +147,7 @@ class Retriever:
         hits = [Hit(chunk=chunks[cid], score=fused[cid], dense=dense_score.get(cid), lexical=lexical_score.get(cid))
                 for cid in ranked]
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
-        top_ids = {h.chunk.chunk_id for h in hits[:4]}
+        top_ids = {h.chunk.chunk_id for h in hits[:self.calibration.sentence_hits]}
         return Retrieval(query=query, language=language, hits=hits, relevance=relevance,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))

@@ -63,7 +63,8 @@ class Scope:
         return cls(cached_query_vectors(load_examples(path), embedder, cache_dir, "out-of-scope"), calibration)
 
     def features(self, retrieval: Retrieval, vector: np.ndarray | None) -> ScopeFeatures:
-        sims = [s.similarity for s in retrieval.sentences]
+        top = {h.chunk.chunk_id for h in retrieval.hits[:self.calibration.scope_hits]}
+        sims = [s.similarity for s in retrieval.sentences if s.chunk.chunk_id in top]
         spread = max(sims) - float(np.mean(sims)) if sims else 0.0
         nearness = 0.0
         if self.vectors is not None and vector is not None:
