@@ -69,9 +69,9 @@ def test_every_answer_is_faithful_and_safe(shipped_assistant, questions):
     assert missed == [] and false_alarms == []
     assert len(test_alarms) <= 0.025 * sum(1 for q in asked if q.kind == "in_scope" and q.split == "test"), test_alarms
     assert len(safe_alarms) <= 0.01 * sum(1 for q in asked if q.kind == "safe"), safe_alarms
-    # Abstention at the levels measured when the scope read-out was refitted (dev: 190 of 197,
-    # 8 of 382) and measured once (test: 110 of 120 near-domain questions in two splits, 11 of
-    # 245 in-scope ones; the targets are 0.95 and 0.03).
+    # Abstention at the levels measured when the scope read-out's cut was last placed (dev: 190
+    # of 197, 7 of 382) and measured once (test: 110 of 120 near-domain questions in two splits,
+    # 11 of 245 in-scope ones; the targets are 0.95 and 0.03).
     rate = {key: sum(flags) / len(flags) for key, flags in abstained.items()}
     assert rate[("dev", "out_of_scope")] >= 0.95 and rate[("dev", "in_scope")] <= 0.025
     assert rate[("test", "out_of_scope")] >= 0.90 and rate[("test", "in_scope")] <= 0.05
