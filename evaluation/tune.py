@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         vector = assistant.embedder.embed_queries([q.question])[0]
         retrieval = assistant._retrieve(q.question, language, (), None, vector)
         # As `evaluate` counts it: an expected document is in the asker's language.
-        own = any(document_language(assistant, doc) == q.language for doc in q.expected_docs)
+        own = any(document_language(assistant, doc) == q.language for doc in q.answering_docs)
         rows.append((q, language, retrieval, bool(own), assistant.scope.features(retrieval, vector)))
     in_scope = [r for r in rows if r[0].kind == "in_scope"]
     print(f"dev questions: {len(in_scope)} in scope, {len(rows) - len(in_scope)} out of scope", file=sys.stderr)
@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             quoted = "\n".join(x.text for x in quotes)
             facts.append(fact_hit_rate(q.fact_alternatives, quoted))
             if q.expected_passage:
-                passages.append(1.0 if contains_passage(quoted, q.expected_passage) else 0.0)
+                passages.append(1.0 if any(contains_passage(quoted, p) for p in
+                                           (q.expected_passage, *(p for _, p in q.also_answered_by))) else 0.0)
             if own and quotes:
                 first_own.append(1.0 if quotes[0].language == q.language else 0.0)
             n_quotes.append(len(quotes))

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from assistant.evaluation.questions import check_passages, default_sets, fact_forms, load_question_sets
+from assistant.evaluation.questions import also_answered, check_passages, default_sets, fact_forms, load_question_sets
 from assistant.ingestion import corpus_texts
 from assistant.text import comparable
 from assistant.types import Turn
@@ -40,6 +40,13 @@ def test_every_other_form_of_a_fact_is_in_the_corpus_and_belongs_to_an_expected_
     assert [f for v in forms.values() for f in v if comparable(f).casefold() not in corpus] == []
     expected = {fact for q in questions for fact in q.expected_facts}
     assert set(forms) - expected == set()
+
+
+def test_every_other_answering_passage_belongs_to_a_question_of_the_sets(questions):
+    """evaluation/also-answered.json names only questions the sets hold (its passages are
+    checked against the corpus with the expected ones, above)."""
+    ids = {q.id for q in questions if q.kind == "in_scope"}
+    assert set(also_answered()) - ids == set()
 
 
 def test_every_answer_is_faithful_and_safe(shipped_assistant, questions):

@@ -55,6 +55,8 @@ def config_settings(name: str, settings: Settings) -> Settings:
 
 
 def _relevance(q: Question, hits: Sequence[Any]) -> list[bool]:
+    """A hit is relevant when it holds the expected passage (in an expected document), or the
+    passage of another document that answers the question (``Question.also_answered_by``)."""
     flags = []
     for hit in hits:
         ok = True
@@ -62,7 +64,8 @@ def _relevance(q: Question, hits: Sequence[Any]) -> list[bool]:
             ok = m.contains_passage(hit.chunk.text, q.expected_passage)
         if q.expected_docs:
             ok = ok and hit.chunk.doc_id in q.expected_docs
-        flags.append(ok)
+        flags.append(ok or any(hit.chunk.doc_id == doc and m.contains_passage(hit.chunk.text, passage)
+                               for doc, passage in q.also_answered_by))
     return flags
 
 
@@ -108,7 +111,7 @@ def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
         return record
 
     relevance = _relevance(q, hits)
-    doc_relevance = [h.chunk.doc_id in q.expected_docs for h in hits]
+    doc_relevance = [h.chunk.doc_id in q.answering_docs for h in hits]
     quotes = []
     for quote in answer.quotes:
         faithful = m.quote_is_faithful(quote.text, assistant.document_text(quote.doc_id), quote.start, quote.end)
@@ -131,7 +134,7 @@ def evaluate_question(assistant: Any, q: Question) -> dict[str, Any]:
     scores["language_ok"] = 1.0 if answer.locale == q.language else 0.0
     # Where an expected document is in the asker's language, the first quote should be too.
     if q.kind == "in_scope" and answer.quotes and any(
-            document_language(assistant, d) == q.language for d in q.expected_docs):
+            document_language(assistant, d) == q.language for d in q.answering_docs):
         scores["first_quote_own_language"] = 1.0 if answer.quotes[0].language == q.language else 0.0
     scores["outcome_ok"] = 1.0 if outcome_is_expected(q.kind, outcome) else 0.0
     record.update(

@@ -24,6 +24,7 @@ KINDS = ("in_scope", "out_of_scope", "danger", "safe")
 SPLITS = ("dev", "test")  # dev: what may be tuned on; test: written first, never tuned on
 DEFAULT_SETS_DIR = PROJECT_ROOT / "evaluation" / "sets"
 FACT_FORMS_FILE = PROJECT_ROOT / "evaluation" / "fact-forms.json"
+ALSO_ANSWERED_FILE = PROJECT_ROOT / "evaluation" / "also-answered.json"
 _FIELDS = {"id", "language", "question", "kind", "expected_docs", "expected_passage",
            "expected_facts", "follow_up", "country", "harm", "note"}
 _ID = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -52,10 +53,43 @@ class Question:
         return bool(self.expected_passage or self.expected_docs)
 
     @property
+    def also_answered_by(self) -> tuple[tuple[str, str], ...]:
+        """(doc id, passage) of the other documents that answer it (``also_answered``)."""
+        return also_answered().get(self.id, ())
+
+    @property
+    def answering_docs(self) -> tuple[str, ...]:
+        """The expected documents and the others that answer it."""
+        return tuple(dict.fromkeys([*self.expected_docs, *(doc for doc, _ in self.also_answered_by)]))
+
+    @property
     def fact_alternatives(self) -> tuple[tuple[str, ...], ...]:
         """Each expected fact with the other forms the corpus writes it in (``fact_forms``)."""
         forms = fact_forms()
         return tuple((fact, *forms.get(fact, ())) for fact in self.expected_facts)
+
+
+def _evaluation_file(path: Path, key: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))[key]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EvaluationError(f"{path}: cannot read its `{key}` ({exc}); see evaluation/README.md.") from exc
+
+
+@functools.cache
+def also_answered(path: Path = ALSO_ANSWERED_FILE) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Question id -> (doc id, passage) of documents that answer it besides its own label.
+
+    Each question was labelled with one passage, mostly before the guidance notes in every
+    language existed; a chunk holding one of these passages is as relevant as the labelled one.
+    Empty when the file is absent."""
+    if not path.is_file():
+        return {}
+    table = _evaluation_file(path, "answers")
+    try:
+        return {qid: tuple((row["doc"], row["passage"]) for row in rows) for qid, rows in table.items()}
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise EvaluationError(f"{path}: every answer is {{\"doc\": ..., \"passage\": ...}} ({exc}).") from exc
 
 
 @functools.cache
@@ -65,12 +99,9 @@ def fact_forms(path: Path = FACT_FORMS_FILE) -> dict[str, tuple[str, ...]]:
     note states the fact as well as the English one. Empty when the file is absent."""
     if not path.is_file():
         return {}
-    try:
-        forms = json.loads(path.read_text(encoding="utf-8"))["forms"]
-        if not all(isinstance(v, list) and all(isinstance(f, str) and f.strip() for f in v) for v in forms.values()):
-            raise ValueError("every fact maps to a list of non-empty strings")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise EvaluationError(f"{path}: not a fact-forms file ({exc}); see evaluation/README.md.") from exc
+    forms = _evaluation_file(path, "forms")
+    if not all(isinstance(v, list) and all(isinstance(f, str) and f.strip() for f in v) for v in forms.values()):
+        raise EvaluationError(f"{path}: every fact maps to a list of non-empty strings; see evaluation/README.md.")
     return {fact: tuple(v) for fact, v in forms.items()}
 
 
@@ -197,4 +228,7 @@ def check_passages(questions: Sequence[Question], texts: Mapping[str, str]) -> l
             pool = [texts[d] for d in q.expected_docs if d in texts] if q.expected_docs else list(texts.values())
             if not any(m.contains_passage(t, q.expected_passage) for t in pool):
                 problems.append(f"{q.source} ({q.id}): expected passage not found: {q.expected_passage!r}")
+        for doc, passage in q.also_answered_by:
+            if not m.contains_passage(texts.get(doc, ""), passage):
+                problems.append(f"{q.source} ({q.id}): the passage that also answers it is not in {doc}: {passage!r}")
     return problems
