@@ -56,7 +56,9 @@ class Calibration:
     # abstention recall at 0.029 false abstentions, fitted on all dev 0.964 at 0.018 (with 353
     # examples: 0.955 at 0.018 5-fold).
     scope_embedder: str = "e5"  # the read-out holds for this embedder's similarity scale only
-    scope_hits: int = 4  # its spread is over the sentences of this many top hits (as when it was fitted)
+    # Its spread is over the sentences of this many top hits, as when it was fitted (at most
+    # sentence_hits: a Retrieval holds the sentences of that many hits only).
+    scope_hits: int = 4
     # The cut moved by 0.1 (bias -27.227 -> -27.127) on 2026-12-02: on a fresh install (onnxruntime
     # 1.32.0, numpy 2.4.6) three dev in-scope questions scored within 0.1 below it (10 of 382 false
     # abstentions instead of 8); at -0.1 dev has 7 of 382, and no dev out-of-scope question lies
