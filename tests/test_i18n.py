@@ -353,3 +353,9 @@ def test_short_messages_get_the_fallback(text, detector):
 def test_close_languages_keep_the_chosen_one(detector):
     # Danish written this way is nearly as likely Bokmål: the Danish interface keeps Danish.
     assert detector.detect("Hvor kan jeg ringe hen, hvis jeg er bekymret for et barn?", fallback="da") == "da"
+
+
+@pytest.mark.parametrize("text", ["four words and \udcff a lone surrogate", "line one\nline two\nline three\nfour",
+                                  "\x00\x01\x02 \x7f control characters only here", "🙂 🙂 🙂 🙂 🙂"])
+def test_odd_text_gets_a_language_or_the_fallback_never_an_error(text, detector):
+    assert detector.detect(text, fallback="pl") in LOCALES
