@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 
 from .calibration import CALIBRATION, Calibration
 from .config import Settings
 from .citations import block_quote, quote_url, source_list, sources
 from .i18n import Translator, format_number
+from .lexical import Tokenizer
 from .question import asks_for, carries
 from .retrieval import Retrieval, ScoredSentence, names_and_numbers, word_set
 from .types import Answer, Citation, Quote, SafeguardingNotice
@@ -32,6 +34,24 @@ def _terms(question: str) -> set[str]:
     return {t for t in word_set(names_and_numbers(question)) if len(t) > 1}
 
 
+_TOKENIZER = Tokenizer()
+
+
+@lru_cache(maxsize=8192)
+def _forms(text: str, language: str) -> frozenset[str]:
+    """Every content word of ``text`` and its stem in ``language``, as BM25 matches them."""
+    return frozenset(form for pair in _TOKENIZER.word_forms(text, language) for form in pair)
+
+
+def _overlap(question: list[tuple[str, str]], sentence: ScoredSentence) -> float:
+    """The share of the question's content words the sentence holds, as written or as a stem
+    ("weszła w życie?" finds "weszła w życie 2 września 1990", not "przyjęta 20 listopada")."""
+    if not question:
+        return 0.0
+    forms = _forms(sentence.text, sentence.chunk.language)
+    return sum(1 for word, stem in question if word in forms or stem in forms) / len(question)
+
+
 def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: str,
                   calibration: Calibration = CALIBRATION) -> list[Quote]:
     """The 1–``max_quotes`` best sentences, at most ``max_quotes_per_doc`` per document,
@@ -39,6 +59,7 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
     language come first, then the best document first."""
     c = calibration
     terms = _terms(retrieval.query)
+    question_words = _TOKENIZER.word_forms(retrieval.query, user_language) if c.overlap_bonus else []
     wanted = asks_for(retrieval.query)
     rank_of = {h.chunk.chunk_id: i for i, h in enumerate(retrieval.hits)}
 
@@ -50,6 +71,8 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
         bonus += c.term_bonus * len(terms & word_set(s.text))
         if carries(wanted, s.text):
             bonus += c.type_bonus
+        if question_words:
+            bonus += c.overlap_bonus * _overlap(question_words, s)
         return s.similarity + bonus - c.rank_penalty * rank_of.get(s.chunk.chunk_id, 10)
 
     seen: set[tuple[str, int]] = set()

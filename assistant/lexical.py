@@ -60,13 +60,15 @@ class Tokenizer:
             self._stemmers[language] = Stemmer.Stemmer(_SNOWBALL[language])
         return self._stemmers[language]
 
-    def __call__(self, text: str, language: str) -> list[str]:
+    def word_forms(self, text: str, language: str) -> list[tuple[str, str]]:
+        """(word, stem) of each content word; the stem is the word where Snowball lacks the language."""
         words = [w for w in lower_words(text) if w not in STOPWORDS]
         stemmer = self._stemmer(language)
-        if stemmer is None:
-            return words
-        stems = stemmer.stemWords(words)
-        return words + [f"~{s}" for s, w in zip(stems, words) if s != w]
+        return list(zip(words, stemmer.stemWords(words) if stemmer is not None else words))
+
+    def __call__(self, text: str, language: str) -> list[str]:
+        forms = self.word_forms(text, language)
+        return [w for w, _ in forms] + [f"~{s}" for w, s in forms if s != w]
 
 
 class LexicalIndex:

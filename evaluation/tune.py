@@ -36,6 +36,7 @@ GRID = {
     "language_bonus": (0.0, 0.012),
     "other_language_penalty": (0.015, 0.03),
     "term_bonus": (0.01, 0.02),
+    "overlap_bonus": (0.0, 0.02, 0.04, 0.06),
 }
 
 
