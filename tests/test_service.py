@@ -39,6 +39,17 @@ def test_answers_quote_verbatim_with_citations(shipped_assistant, question, loca
     assert answer.locale == locale
 
 
+@pytest.mark.parametrize("question,locale,said", [
+    ("Kiedy weszła w życie Konwencja o prawach dziecka?", "pl", "weszła w życie 2 września 1990"),
+    ("Kada įsigaliojo JT vaiko teisių konvencija?", "lt", "įsigaliojo 1990 metų rugsėjo 2"),
+])
+def test_the_sentence_with_the_questions_own_words_is_quoted(shipped_assistant, question, locale, said):
+    """The same note also says when the Convention was adopted (another date, another year): the
+    sentence that holds the question's words (here inflected) is the one quoted."""
+    answer = shipped_assistant.ask(question, locale=locale)
+    assert said in answer.quotes[0].text, [q.text for q in answer.quotes]
+
+
 @pytest.mark.parametrize("question", [
     "What will the weather be like in Stockholm tomorrow?",
     "Who won the football world cup in 2018?",
