@@ -23,6 +23,19 @@ _ABBREVIATIONS = {
 }
 
 
+# A period after digits is an ordinal, not a sentence end, when a lower-case word follows ("den
+# 3. marts", "1998. gadā", "3. maaliskuuta") or a German month ("am 20. November 1989").
+_AFTER_DIGIT = re.compile(r"\d\.\s+(\w+)")
+_GERMAN_MONTHS = {"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+                  "Oktober", "November", "Dezember"}
+
+
+def _is_ordinal(text: str, end: int) -> bool:
+    """True when the period at ``end - 1`` follows digits and starts an ordinal date or number."""
+    found = _AFTER_DIGIT.match(text, max(0, end - 2))
+    return found is not None and (found.group(1)[0].islower() or found.group(1) in _GERMAN_MONTHS)
+
+
 def _is_abbreviation(text: str, end: int) -> bool:
     """True when the period at ``end - 1`` closes a known abbreviation or a single initial."""
     word = re.search(r"([\w.]+)\.$", text[max(0, end - 12):end])
@@ -74,7 +87,8 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         cut = 0
         for match in _END.finditer(run):
             stop = match.end()
-            if run[match.start()] == "." and _is_abbreviation(run, match.start() + 1):
+            if run[match.start()] == "." and (_is_abbreviation(run, match.start() + 1)
+                                              or _is_ordinal(run, match.start() + 1)):
                 continue
             spans.append((run_start + cut, run_start + stop))
             cut = stop

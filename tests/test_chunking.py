@@ -9,6 +9,14 @@ def test_sentences_respect_abbreviations_initials_and_lines():
                      "A heading", "Next line."]
 
 
+def test_ordinal_dates_do_not_end_a_sentence():
+    text = ("Die Konvention wurde am 20. November 1989 angenommen. Det skete den 3. marts 2022. "
+            "Aizlieguma gads ir 1998. gadā pieņemts. Sweden banned it in 1979. Finland followed in 1983.")
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "Die Konvention wurde am 20. November 1989 angenommen.", "Det skete den 3. marts 2022.",
+        "Aizlieguma gads ir 1998. gadā pieņemts.", "Sweden banned it in 1979.", "Finland followed in 1983."]
+
+
 def test_bullets_are_not_part_of_the_sentence():
     text = "Facts\n\n  • 10 CBSS Member States have a ban in place."
     assert [text[s:e] for s, e in split_sentences(text)] == ["Facts", "10 CBSS Member States have a ban in place."]
