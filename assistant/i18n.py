@@ -15,7 +15,7 @@ import threading
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.dates import format_date as _babel_format_date
