@@ -15,7 +15,7 @@ import threading
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from babel import Locale, UnknownLocaleError, negotiate_locale
 from babel.dates import format_date as _babel_format_date
@@ -262,15 +262,25 @@ class LanguageDetector:
         detector = self._detector or self._build()
         # One line of valid UTF-8: fastText reads to the first newline, all three reject surrogates.
         text = " ".join(text.encode("utf-8", "ignore").decode("utf-8").split())
-        values = sorted(detector(text).items(), key=lambda item: -item[1])
-        if not values or values[0][1] < self.min_confidence:
+        scores = detector(text)
+        best = max(scores, key=scores.__getitem__, default=None)
+        if best is None or scores[best] < self.min_confidence:
             return fallback
-        best, confidence = values[0]
         # Close pairs (Danish/Bokmål) split the confidence: the language the person chose wins
         # unless another is clearly more likely.
-        if fallback is not None and dict(values).get(fallback, 0.0) >= confidence * self.keep_share:
+        if fallback is not None and scores.get(fallback, 0.0) >= scores[best] * self.keep_share:
             return fallback
         return best
+
+
+def _supported(scores: Iterable[tuple[str, float]], locales: tuple[str, ...]) -> dict[str, float]:
+    """A detector's scores by supported locale ("no" and "nn" counted as Bokmål)."""
+    out: dict[str, float] = {}
+    for code, score in scores:
+        code = _LANGUAGE_ALIASES.get(code, code)
+        if code in locales:
+            out[code] = out.get(code, 0.0) + score
+    return out
 
 
 def _shares(scores: dict[str, float]) -> dict[str, float]:
@@ -298,12 +308,8 @@ def _fasttext_voter(locales: tuple[str, ...]) -> Callable[[str], dict[str, float
 
     def scores(text: str) -> dict[str, float]:
         labels, probabilities = model.predict(text, k=40)
-        out: dict[str, float] = {}
-        for label, probability in zip(labels, probabilities):
-            code = _LANGUAGE_ALIASES.get(label[len("__label__"):], label[len("__label__"):])
-            if code in locales:
-                out[code] = out.get(code, 0.0) + float(probability)
-        return out
+        return _supported(((label.removeprefix("__label__"), float(p)) for label, p in zip(labels, probabilities)),
+                          locales)
 
     return scores
 
@@ -316,11 +322,6 @@ def _cld2_voter(locales: tuple[str, ...]) -> Callable[[str], dict[str, float]]:
             _reliable, _bytes, details = pycld2.detect(text, bestEffort=True)
         except pycld2.error:  # CLD2 refuses some control characters: no vote
             return {}
-        out: dict[str, float] = {}
-        for _name, code, percent, _score in details:
-            code = _LANGUAGE_ALIASES.get(code, code)
-            if code in locales:
-                out[code] = out.get(code, 0.0) + percent / 100
-        return out
+        return _supported(((code, percent / 100) for _name, code, percent, _score in details), locales)
 
     return scores
