@@ -62,12 +62,14 @@ def choose_quotes(retrieval: Retrieval, settings: Settings, *, user_language: st
     question_words = _TOKENIZER.word_forms(retrieval.query, user_language) if c.overlap_bonus else []
     wanted = asks_for(retrieval.query)
     rank_of = {h.chunk.chunk_id: i for i, h in enumerate(retrieval.hits)}
+    shift = retrieval.language_shift
 
     def score(s: ScoredSentence) -> float:
+        bonus = -c.sentence_lang_alpha * shift.get(s.chunk.language, 0.0)
         if s.chunk.language == user_language:
-            bonus = c.language_bonus
-        else:
-            bonus = 0.0 if s.chunk.language == "en" else -c.other_language_penalty
+            bonus += c.language_bonus
+        elif s.chunk.language != "en":
+            bonus -= c.other_language_penalty
         bonus += c.term_bonus * len(terms & word_set(s.text))
         if carries(wanted, s.text):
             bonus += c.type_bonus

@@ -57,6 +57,9 @@ class Retrieval:
     hits: list[Hit]
     relevance: float  # confidence that the corpus answers the question (dense scale)
     sentences: list[ScoredSentence] = field(default_factory=list)  # of the top hits, best first
+    # Per language: the question's mean similarity to that language's chunks minus its mean over
+    # all chunks (the census's view of the model's language preference for this question).
+    language_shift: dict[str, float] = field(default_factory=dict)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -111,7 +114,9 @@ class Retriever:
                 vector = self.embedder.embed_queries([query])[0]
             qv = vector if not context else _unit(vector + self.calibration.context_weight * self.embedder.embed_queries([context])[0])
 
-        dense, offset = self._dense_candidates(qv, census) if qv is not None else ([], {})
+        shift = census.offsets(qv, 1.0) if qv is not None and census is not None else {}
+        offset = {lang: self.calibration.lang_alpha * value for lang, value in shift.items()}
+        dense = self._dense_candidates(qv, offset) if qv is not None else []
         terms = f"{query} {context}".strip()
         lexical_query = terms if (language == "en" or mode == "bm25") else names_and_numbers(terms)
         lexical_hits = self.lexical.search(lexical_query, language, _CANDIDATES) if mode != "dense" and lexical_query else []
@@ -148,18 +153,17 @@ class Retriever:
                 for cid in ranked]
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
         top_ids = {h.chunk.chunk_id for h in hits[:self.calibration.sentence_hits]}
-        return Retrieval(query=query, language=language, hits=hits, relevance=relevance,
+        return Retrieval(query=query, language=language, hits=hits, relevance=relevance, language_shift=shift,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 
-    def _dense_candidates(self, qv: np.ndarray, census: Census | None) -> tuple[list[tuple[str, float]], dict[str, float]]:
-        """The top (chunk id, cosine) after the language correction, and that correction per language.
+    def _dense_candidates(self, qv: np.ndarray, offset: dict[str, float]) -> list[tuple[str, float]]:
+        """The top (chunk id, cosine) after the language correction ``offset`` (per language).
 
         The correction comes from the census (one dot product per language) and each chunk's
         language from the lexical index, so a question reads only ids and distances of its
         nearest chunks, whatever the size of the index: first ``_DENSE_FETCH``, more only when
         a chunk beyond them could still enter the corrected top."""
-        offset = census.offsets(qv, self.calibration.lang_alpha) if census is not None else {}
         best_lift = -min(offset.values(), default=0.0)  # the most the correction can raise a chunk
 
         def corrected(hit: tuple[str, float]) -> float:
@@ -170,7 +174,7 @@ class Retriever:
             nearest = self.store.nearest(qv, fetch)
             ranked = sorted(nearest, key=corrected, reverse=True)
             if len(nearest) < fetch or fetch >= _MAX_FETCH or nearest[-1][1] + best_lift < corrected(ranked[_CANDIDATES - 1]):
-                return ranked[:_CANDIDATES], offset  # nothing unread can overtake the corrected top
+                return ranked[:_CANDIDATES]  # nothing unread can overtake the corrected top
             fetch *= 4
 
     def _sentences(self, chunks: list[Chunk], qv: np.ndarray | None, query: str, language: str) -> list[ScoredSentence]:

@@ -31,12 +31,13 @@ from assistant.evaluation.metrics import contains_passage, fact_hit_rate, mean  
 from assistant.service import build_assistant  # noqa: E402
 
 GRID = {
-    "type_bonus": (0.0, 0.03, 0.045, 0.06, 0.08),
+    "sentence_lang_alpha": (0.0, 0.5, 1.0, 1.5),
+    "type_bonus": (0.03, 0.045, 0.06),
     "quote_margin": (0.045, 0.06),  # wider margins only add padding quotes (more facts by luck, worse answers)
     "language_bonus": (0.0, 0.012),
     "other_language_penalty": (0.015, 0.03),
     "term_bonus": (0.01, 0.02),
-    "overlap_bonus": (0.0, 0.02, 0.04, 0.06),
+    "overlap_bonus": (0.0, 0.02, 0.04),
 }
 
 
@@ -84,10 +85,12 @@ def fit_scope(rows, min_relevance: float, max_false: float) -> None:  # noqa: AN
         abstain_cv[folds == k] = (feats[folds == k] @ weights + bias < 0) | ~floor[folds == k]
     weights, bias = _fit(feats[floor], y[floor], allowed(np.ones(len(y), dtype=bool)))
     abstain = (feats @ weights + bias < 0) | ~floor
+    c = CALIBRATION
+    current = feats @ np.array([c.scope_relevance, c.scope_spread, c.scope_nearness]) + c.scope_bias
     print("| | abstention recall | false abstentions |")
     print("|---|---|---|")
-    for name, flags in (("relevance floor only", ~floor), ("read-out, 5-fold on dev", abstain_cv),
-                        ("read-out, fitted on all dev", abstain)):
+    for name, flags in (("relevance floor only", ~floor), ("current read-out (calibration.py)", (current < 0) | ~floor),
+                        ("read-out, 5-fold on dev", abstain_cv), ("read-out, fitted on all dev", abstain)):
         print(f"| {name} | {flags[y == 0].mean():.3f} | {flags[y == 1].mean():.3f} |")
     print(f"scope_bias={bias:.3f}, scope_relevance={weights[0]:.3f}, scope_spread={weights[1]:.3f}, "
           f"scope_nearness={weights[2]:.3f}")
