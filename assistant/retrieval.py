@@ -141,6 +141,8 @@ class Retriever:
                     chunk_cos[cid] = best_sentence.get(cid, 0.0)
                 raw_score[cid] = 0.5 * chunk_cos[cid] + 0.5 * best_sentence.get(cid, chunk_cos[cid])
                 dense_score[cid] = raw_score[cid] - offset.get(chunks[cid].language, 0.0)
+                if chunks[cid].language not in (language, "en"):  # a third language: read by fewer askers
+                    dense_score[cid] -= self.calibration.third_language_penalty
 
         fused: dict[str, float] = {}
         for rank, cid in enumerate(sorted(dense_score, key=dense_score.get, reverse=True)):
