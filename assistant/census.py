@@ -43,12 +43,18 @@ class Census:
     def total(self) -> int:
         return sum(self.counts.values())
 
+    def mean_similarity(self, query: np.ndarray) -> float:
+        """The mean similarity of ``query`` to every chunk of the index (0 for an empty index)."""
+        if not self.total:
+            return 0.0
+        return float(sum(self.sums.values()) @ np.asarray(query, dtype=np.float64)) / self.total
+
     def offsets(self, query: np.ndarray, alpha: float) -> dict[str, float]:
         """``alpha`` × (mean similarity of ``query`` to a language's chunks − to all chunks)."""
         if not self.total:
             return {}
         query = np.asarray(query, dtype=np.float64)
-        overall = float(sum(self.sums.values()) @ query) / self.total
+        overall = self.mean_similarity(query)
         return {lang: alpha * (float(self.sums[lang] @ query) / n - overall) for lang, n in self.counts.items() if n}
 
     def to_json(self) -> str:

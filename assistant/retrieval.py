@@ -60,6 +60,7 @@ class Retrieval:
     # Per language: the question's mean similarity to that language's chunks minus its mean over
     # all chunks (the census's view of the model's language preference for this question).
     language_shift: dict[str, float] = field(default_factory=dict)
+    corpus_similarity: float = 0.0  # the question's mean similarity to every chunk (census; 0 without one)
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -156,6 +157,7 @@ class Retriever:
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
         top_ids = {h.chunk.chunk_id for h in hits[:self.calibration.sentence_hits]}
         return Retrieval(query=query, language=language, hits=hits, relevance=relevance, language_shift=shift,
+                         corpus_similarity=census.mean_similarity(qv) if qv is not None and census is not None else 0.0,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 

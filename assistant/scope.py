@@ -6,8 +6,11 @@ as high as a question it answers. Three things separate the two (see Calibration
 - ``spread``: how far the best sentence stands above the other sentences retrieved: an
   answered question has one sentence that fits, a near-domain one fits many a little;
 - ``nearness``: how close the question is to examples of questions this corpus does not
-  answer (the deployment's ``out-of-scope-examples.jsonl`` beside the corpus, when it has one).
-A logistic read-out of the three, fitted on the dev split by ``evaluation/tune.py``, decides.
+  answer (the deployment's ``out-of-scope-examples.jsonl`` beside the corpus, when it has one);
+- ``lift``: relevance minus the question's mean similarity to the whole corpus (from the
+  census). Its fitted weight is negative: at the same relevance, a question that sits closer
+  to the corpus as a whole (its subjects, not one passage) is more often one it answers.
+A logistic read-out of the four, fitted on the dev split by ``evaluation/tune.py``, decides.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class ScopeFeatures:
     relevance: float
     spread: float
     nearness: float  # mean similarity of the closest out-of-scope examples (0 without a bank)
+    lift: float = 0.0  # relevance minus the question's mean similarity to every chunk
 
 
 def load_examples(path: Path) -> list[str]:
@@ -70,13 +74,14 @@ class Scope:
         if self.vectors is not None and vector is not None:
             near = self.vectors @ np.asarray(vector, dtype=np.float32)
             nearness = top_mean(near, min(NEIGHBOURS, len(near)))
-        return ScopeFeatures(relevance=retrieval.relevance, spread=spread, nearness=nearness)
+        return ScopeFeatures(relevance=retrieval.relevance, spread=spread, nearness=nearness,
+                             lift=retrieval.relevance - retrieval.corpus_similarity)
 
     def score(self, features: ScopeFeatures) -> float:
         """Log-odds that the corpus answers (the read-out fitted on dev)."""
         c = self.calibration
         return (c.scope_bias + c.scope_relevance * features.relevance + c.scope_spread * features.spread
-                + c.scope_nearness * features.nearness)
+                + c.scope_nearness * features.nearness + c.scope_lift * features.lift)
 
     def answers(self, retrieval: Retrieval, vector: np.ndarray | None, min_relevance: float) -> bool:
         """True when the corpus answers: relevance at least the operator's floor and, with a bank

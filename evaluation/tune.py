@@ -69,7 +69,7 @@ def _fit(x: np.ndarray, y: np.ndarray, allowed: int) -> tuple[np.ndarray, float]
 
 def fit_scope(rows, min_relevance: float, max_false: float) -> None:  # noqa: ANN001
     """Fit on all dev questions above the relevance floor; report a 5-fold estimate beside it."""
-    feats = np.array([[f.relevance, f.spread, f.nearness] for *_, f in rows])
+    feats = np.array([[f.relevance, f.spread, f.nearness, f.lift] for *_, f in rows])
     y = np.array([1.0 if r[0].kind == "in_scope" else 0.0 for r in rows])
     floor = feats[:, 0] >= min_relevance
     rng = np.random.default_rng(0)
@@ -86,14 +86,14 @@ def fit_scope(rows, min_relevance: float, max_false: float) -> None:  # noqa: AN
     weights, bias = _fit(feats[floor], y[floor], allowed(np.ones(len(y), dtype=bool)))
     abstain = (feats @ weights + bias < 0) | ~floor
     c = CALIBRATION
-    current = feats @ np.array([c.scope_relevance, c.scope_spread, c.scope_nearness]) + c.scope_bias
+    current = feats @ np.array([c.scope_relevance, c.scope_spread, c.scope_nearness, c.scope_lift]) + c.scope_bias
     print("| | abstention recall | false abstentions |")
     print("|---|---|---|")
     for name, flags in (("relevance floor only", ~floor), ("current read-out (calibration.py)", (current < 0) | ~floor),
                         ("read-out, 5-fold on dev", abstain_cv), ("read-out, fitted on all dev", abstain)):
         print(f"| {name} | {flags[y == 0].mean():.3f} | {flags[y == 1].mean():.3f} |")
     print(f"scope_bias={bias:.3f}, scope_relevance={weights[0]:.3f}, scope_spread={weights[1]:.3f}, "
-          f"scope_nearness={weights[2]:.3f}")
+          f"scope_nearness={weights[2]:.3f}, scope_lift={weights[3]:.3f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=10, help="combinations shown (default 10)")
     parser.add_argument("--max-false", type=float, default=0.02,
                         help="false abstentions allowed on dev when placing the read-out's cut (default 0.02)")
+    parser.add_argument("--scope-only", action="store_true", help="refit the abstention read-out only (skip the sentence grid)")
     args = parser.parse_args(argv)
     apply_offline_env()
     questions = [q for q in load_question_sets(args.sets or default_sets()) if not q.follow_up]
@@ -140,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             n_quotes.append(len(quotes))
         return {"facts": mean(facts), "passage": mean(passages), "first_own": mean(first_own), "quotes": mean(n_quotes)}
 
+    if args.scope_only:
+        fit_scope(rows, settings.min_relevance, args.max_false)
+        return 0
     results = []
     names = list(GRID)
     for values in itertools.product(*(GRID[n] for n in names)):
@@ -155,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
               " | ".join(f"{s[k]:.3f}" for k in ("facts", "passage", "first_own", "quotes")) + " |")
     print("(first row: the current calibration)")
 
-    print("\nAbstention: logistic read-out of (relevance, spread, nearness), fitted on dev:")
+    print("\nAbstention: logistic read-out of (relevance, spread, nearness, lift), fitted on dev:")
     fit_scope(rows, settings.min_relevance, args.max_false)
     return 0
 

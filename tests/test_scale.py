@@ -49,12 +49,13 @@ def test_every_read_is_paged_past_sqlite_variable_limit(tmp_path):
     assert store.count() == 0
 
 
-def test_language_correction_from_the_census_is_the_mean_over_every_chunk(shipped_assistant):
+def test_language_correction_and_mean_similarity_from_the_census_are_those_over_every_chunk(shipped_assistant):
     census = shipped_assistant.index_census()
     assert census.total == shipped_assistant.store.count()
     for vector in shipped_assistant.embedder.embed_queries(dev_questions(1)):
         scan = full_scan(shipped_assistant.store, vector)
         overall = np.mean([cos for _, _, cos in scan])
+        assert census.mean_similarity(vector) == pytest.approx(overall, abs=1e-6)  # the scope's lift uses it
         for language, offset in census.offsets(vector, 0.5).items():
             mean = np.mean([cos for _, lang, cos in scan if lang == language])
             assert offset == pytest.approx(0.5 * (mean - overall), abs=1e-6)
@@ -66,5 +67,5 @@ def test_dense_candidates_from_top_k_equal_those_of_a_full_scan(shipped_assistan
         offset = census.offsets(vector, retriever.calibration.lang_alpha)
         everything = shipped_assistant.store.nearest(vector, census.total)  # one query for every chunk
         scan = sorted(everything, key=lambda h: h[1] - offset[retriever.lexical.language_of(h[0])], reverse=True)
-        candidates, _ = retriever._dense_candidates(vector, census)
+        candidates = retriever._dense_candidates(vector, offset)
         assert len(candidates) == 24 and candidates == scan[:24]
