@@ -115,7 +115,9 @@ class Retriever:
                 vector = self.embedder.embed_queries([query])[0]
             qv = vector if not context else _unit(vector + self.calibration.context_weight * self.embedder.embed_queries([context])[0])
 
-        shift = census.offsets(qv, 1.0) if qv is not None and census is not None else {}
+        shift, overall = {}, 0.0
+        if qv is not None and census is not None:
+            shift, overall = census.offsets(qv, 1.0), census.mean_similarity(qv)
         offset = {lang: self.calibration.lang_alpha * value for lang, value in shift.items()}
         dense = self._dense_candidates(qv, offset) if qv is not None else []
         terms = f"{query} {context}".strip()
@@ -157,7 +159,7 @@ class Retriever:
         relevance = max(raw_score.values(), default=0.0) if qv is not None else min(1.0, max(lexical_score.values(), default=0.0) / 10)
         top_ids = {h.chunk.chunk_id for h in hits[:self.calibration.sentence_hits]}
         return Retrieval(query=query, language=language, hits=hits, relevance=relevance, language_shift=shift,
-                         corpus_similarity=census.mean_similarity(qv) if qv is not None and census is not None else 0.0,
+                         corpus_similarity=overall,
                          sentences=sorted((s for s in sentences if s.chunk.chunk_id in top_ids),
                                           key=lambda s: s.similarity, reverse=True))
 

@@ -16,7 +16,7 @@ import itertools
 import sys
 
 import numpy as np
-from dataclasses import replace
+from dataclasses import astuple, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +29,7 @@ from assistant.evaluation.harness import document_language  # noqa: E402
 from assistant.evaluation.questions import default_sets, load_question_sets  # noqa: E402
 from assistant.evaluation.metrics import contains_passage, fact_hit_rate, mean  # noqa: E402
 from assistant.service import build_assistant  # noqa: E402
+from assistant.scope import Scope  # noqa: E402
 
 GRID = {
     "sentence_lang_alpha": (0.0, 0.5, 1.0, 1.5),
@@ -69,7 +70,7 @@ def _fit(x: np.ndarray, y: np.ndarray, allowed: int) -> tuple[np.ndarray, float]
 
 def fit_scope(rows, min_relevance: float, max_false: float) -> None:  # noqa: ANN001
     """Fit on all dev questions above the relevance floor; report a 5-fold estimate beside it."""
-    feats = np.array([[f.relevance, f.spread, f.nearness, f.lift] for *_, f in rows])
+    feats = np.array([astuple(f) for *_, f in rows])  # relevance, spread, nearness, lift
     y = np.array([1.0 if r[0].kind == "in_scope" else 0.0 for r in rows])
     floor = feats[:, 0] >= min_relevance
     rng = np.random.default_rng(0)
@@ -85,8 +86,7 @@ def fit_scope(rows, min_relevance: float, max_false: float) -> None:  # noqa: AN
         abstain_cv[folds == k] = (feats[folds == k] @ weights + bias < 0) | ~floor[folds == k]
     weights, bias = _fit(feats[floor], y[floor], allowed(np.ones(len(y), dtype=bool)))
     abstain = (feats @ weights + bias < 0) | ~floor
-    c = CALIBRATION
-    current = feats @ np.array([c.scope_relevance, c.scope_spread, c.scope_nearness, c.scope_lift]) + c.scope_bias
+    current = np.array([Scope(None).score(f) for *_, f in rows])  # the read-out of calibration.py
     print("| | abstention recall | false abstentions |")
     print("|---|---|---|")
     for name, flags in (("relevance floor only", ~floor), ("current read-out (calibration.py)", (current < 0) | ~floor),
