@@ -368,6 +368,10 @@ def test_feedback_keeps_masked_questions_and_the_browser_keeps_only_the_choices(
             expect(page.locator("#chat .message").last).not_to_contain_text("Searching", timeout=ANSWER_TIMEOUT)
             page.locator("#feedback-down").click()
             expect(page.locator("#feedback-status")).not_to_be_empty(timeout=30_000)
+            # The status may still show the first rating's thanks: wait for the row itself.
+            deadline = time.monotonic() + 30
+            while len(_feedback_rows(shipped_assistant)) < rows_before + n + 1 and time.monotonic() < deadline:
+                page.wait_for_timeout(100)
         rows = _feedback_rows(shipped_assistant)[rows_before:]
         assert [r[0] for r in rows] == ["I am [email], tel [phone]: what is the Barnahus model?", ""]
         page.wait_for_timeout(500)
